@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Entry point: registers the TypeScript loader, then runs the CLI.
+import { register } from 'tsx/esm/api';
+register();
+await import('../src/cli.ts');
