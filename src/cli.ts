@@ -1,0 +1,133 @@
+/**
+ * `vipbot <command>`: all | bot | worker | status [--json] [cluster|node] | console.
+ * Settings are checked before anything listens: every problem is printed on its own line naming the
+ * setting (or YAML path), and the process exits non-zero.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type VipbotConfig } from './config/config.ts';
+import { parseEnv, type Env } from './env.ts';
+import { describeError, isVipbotError } from './errors.ts';
+import { resolveTarget } from './commands/resolve-target.ts';
+import { createLogger, silentLogger } from './logger.ts';
+import { startRuntime, type Role } from './main.ts';
+import { SshPool } from './hosts/ssh-pool.ts';
+import { createStatusCollector } from './status/collect-status.ts';
+import { renderStatusMessage } from './slack/render-status.ts';
+import { blocksToText } from './slack/blocks-to-text.ts';
+import { LocalWebApi } from './slack/local-web-api.ts';
+import { ConsoleReceiver } from './slack/console-receiver.ts';
+
+const USAGE = `usage: vipbot <command>
+  all                     bot and workers in one process (npm start)
+  bot                     the Slack side only (HTTP or Socket Mode)
+  worker                  job workers only (any number, sharing one Redis)
+  status [--json] [name]  collect and print VIP status without Slack
+  console                 the bot in this terminal: type /vip status
+environment: VIPBOT_CONFIG, REDIS_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'all':
+    case 'bot':
+    case 'worker':
+      return runService(command);
+    case 'status':
+      return runStatus(rest);
+    case 'console':
+      return runConsole();
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`vipbot: unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+/** Loads env and config; prints every problem, one per line, and returns undefined when any. */
+function loadSettings(needsSlack: boolean): { env: Env; config: VipbotConfig } | undefined {
+  const { env, problems } = parseEnv(process.env, { slack: needsSlack });
+  const lines = problems.map((p) => `${p.setting}: ${p.message}`);
+  let config: VipbotConfig | undefined;
+  const configPath = env?.VIPBOT_CONFIG ?? process.env.VIPBOT_CONFIG ?? './vipbot.yaml';
+  try {
+    config = loadConfig(configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) lines.push(...err.problems.map((p) => `${configPath}: ${p.path || '(top)'}: ${p.message}`));
+    else lines.push(`${configPath}: ${describeError(err)}`);
+  }
+  if (lines.length > 0 || !env || !config) {
+    process.stderr.write(`vipbot: cannot start, ${lines.length} problem(s):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+    return undefined;
+  }
+  return { env, config };
+}
+
+async function runService(role: Role): Promise<number> {
+  const settings = loadSettings(true);
+  if (!settings) return 1;
+  const logger = createLogger(settings.env.LOG_LEVEL);
+  const runtime = await startRuntime({ role, ...settings, logger });
+  await waitForSignal();
+  logger.info('shutting down: no new work, letting running jobs finish');
+  await runtime.stop();
+  return 0;
+}
+
+async function runStatus(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const settings = loadSettings(false);
+  if (!settings) return 1;
+  const pool = new SshPool({ logger: silentLogger() });
+  try {
+    const target = resolveTarget(settings.config, positionals[0]);
+    const status = await createStatusCollector(settings.config, pool).collect(target);
+    if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    else process.stdout.write(`${blocksToText(renderStatusMessage(status).blocks)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`vipbot status: ${describeError(err)}\n`);
+    return isVipbotError(err) ? 2 : 1;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runConsole(): Promise<number> {
+  const settings = loadSettings(false);
+  if (!settings) return 1;
+  const { config } = settings;
+  const webApi = await new LocalWebApi({ botUserId: 'U0VIPBOT' }).start();
+  // Console jobs get their own queue prefix so a real bot sharing this Redis never picks them up.
+  const env: Env = { ...settings.env, SLACK_API_URL: webApi.url, VIPBOT_QUEUE_PREFIX: `${settings.env.VIPBOT_QUEUE_PREFIX}-console`, PORT: 0 };
+  const userId = [...config.access.operators, ...config.access.viewers].find((id) => /^[UW]/.test(id)) ?? 'U0CONSOLE';
+  const channelId = config.access.channels[0] ?? 'C0CONSOLE';
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  const receiver = new ConsoleReceiver({ input: process.stdin, output: process.stdout, webApi, channelId, userId, onClose: () => closed() });
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const runtime = await startRuntime({ role: 'all', env, config, logger, receiver, token: 'xoxb-console-local', botUserId: 'U0VIPBOT' });
+  await Promise.race([done, waitForSignal()]);
+  await runtime.stop();
+  await webApi.stop();
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`vipbot: ${describeError(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,41 @@
+/**
+ * The shape of a job (one file per job under jobs/). A job that is refused or whose data is invalid
+ * throws BullMQ's UnrecoverableError so it is not retried; transient failures may retry.
+ */
+import type { z } from 'zod';
+import type { Target } from '../commands/resolve-target.ts';
+import type { VipbotConfig } from '../config/config.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { VipStatus } from '../model.ts';
+import type { Notifier } from '../slack/notifier.ts';
+
+/** Collects live facts and analyses them (src/status/). */
+export interface StatusCollector {
+  collect(target: Target, signal?: AbortSignal): Promise<VipStatus>;
+}
+
+/** Everything a job may use; created once in src/main.ts. */
+export interface JobDeps {
+  config: VipbotConfig;
+  notifier: Notifier;
+  status: StatusCollector;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface JobDefinition<Data> {
+  name: string;
+  data: z.ZodType<Data>;
+  process(data: Data, deps: JobDeps, ctx: JobContext): Promise<unknown>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobDefinition = JobDefinition<any>;

@@ -1,0 +1,167 @@
+/**
+ * The one place where real Redis, SSH and Slack objects are created and wired (DESIGN.md). Everything
+ * else receives them. `startRuntime` builds the parts a role needs: the bot (receiver + dispatcher +
+ * queue), the worker (jobs + SSH + notifier), or both.
+ */
+import type { Receiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { commands } from '../commands/index.ts';
+import { jobs } from '../jobs/index.ts';
+import { AccessControl, type UserGroupDirectory } from './access/access-control.ts';
+import { CommandDispatcher } from './commands/dispatch.ts';
+import type { VipbotConfig } from './config/config.ts';
+import type { Env } from './env.ts';
+import { SshPool } from './hosts/ssh-pool.ts';
+import type { JobDeps } from './jobs/job.ts';
+import type { Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
+import { BullJobQueue, READ_QUEUE } from './queue/job-queue.ts';
+import { createJobWorker } from './queue/worker.ts';
+import { createBoltApp, createHttpReceiver, createSocketModeReceiver, type BoltApp } from './slack/bolt-app.ts';
+import { createSlackNotifier } from './slack/notifier.ts';
+import { createStatusCollector } from './status/collect-status.ts';
+
+export type Role = 'all' | 'bot' | 'worker';
+
+export interface RuntimeOptions {
+  role: Role;
+  env: Env;
+  config: VipbotConfig;
+  logger: Logger;
+  /** Overrides the receiver (the console passes its terminal receiver). */
+  receiver?: Receiver;
+  /** Skips auth.test when the bot's user id is known (console, tests). */
+  botUserId?: string;
+  /** Slack token; the console passes a local one. */
+  token?: string;
+}
+
+export interface Runtime {
+  metrics: Metrics;
+  redis: Redis;
+  pool: SshPool;
+  queue?: BullJobQueue;
+  worker?: Worker;
+  app?: BoltApp;
+  /** Port the HTTP receiver listens on (0 when not listening). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Graceful-shutdown bound: running jobs get this long to finish before connections close. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { env, config, logger, role } = options;
+  const metrics = new Metrics();
+  const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false } as const;
+  const redis = new Redis(env.REDIS_URL, redisOptions);
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
+  const connection = redis;
+  const prefix = env.VIPBOT_QUEUE_PREFIX;
+
+  const token = options.token ?? env.SLACK_BOT_TOKEN ?? '';
+  const client = new WebClient(token, { ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}), retryConfig: { retries: 3 } });
+  const notifier = createSlackNotifier(client);
+  const pool = new SshPool({
+    logger: logger.child({ component: 'ssh' }),
+    onCommand: (info) => {
+      metrics.sshLatency.observe({ command: info.id }, info.durationMs / 1000);
+      if (info.error) metrics.sshErrors.inc({ code: info.error });
+    },
+  });
+
+  const stops: Array<() => Promise<void>> = [];
+  let worker: Worker | undefined;
+  let queue: BullJobQueue | undefined;
+  let app: BoltApp | undefined;
+  let port = 0;
+
+  if (role === 'all' || role === 'worker') {
+    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics };
+    worker = createJobWorker(jobs, deps, { connection, prefix, queueName: READ_QUEUE });
+    const w = worker;
+    stops.push(async () => {
+      // Stop taking work; let running jobs finish, bounded.
+      await Promise.race([w.close(), delay(SHUTDOWN_GRACE_MS)]);
+    });
+  }
+
+  if (role === 'all' || role === 'bot') {
+    queue = new BullJobQueue({ connection, prefix });
+    const q = queue;
+    stops.push(() => q.close());
+    const directory: UserGroupDirectory = {
+      async membersOf(groupId) {
+        const res = await client.usergroups.users.list({ usergroup: groupId });
+        return res.users ?? [];
+      },
+    };
+    const dispatcher = new CommandDispatcher({ config, commands, access: new AccessControl(config.access, directory), queue, logger, metrics });
+    const routes = [
+      { path: '/healthz', method: 'GET' as const, handler: () => health(redis, config) },
+      { path: '/metrics', method: 'GET' as const, handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, q) }) },
+    ];
+    const receiver = options.receiver
+      ?? (env.SLACK_APP_TOKEN
+        ? createSocketModeReceiver(env.SLACK_APP_TOKEN, env.PORT, { logger, routes })
+        : createHttpReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger, routes }));
+    app = createBoltApp({ token, receiver, dispatcher, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
+    const server: unknown = await app.start(env.PORT);
+    const address = (server as { address?: () => unknown } | undefined)?.address?.();
+    port = typeof address === 'object' && address !== null && 'port' in address ? Number((address as { port: number }).port) : 0;
+    const a = app;
+    stops.unshift(() => a.stop().then(() => undefined));
+    logger.info({ role, port, mode: options.receiver ? 'custom' : env.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'vipbot listening');
+  }
+
+  let stopped = false;
+  return {
+    metrics, redis, pool, port,
+    ...(queue ? { queue } : {}),
+    ...(worker ? { worker } : {}),
+    ...(app ? { app } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const stop of stops) {
+        await stop().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
+      }
+      await pool.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+async function health(redis: Redis, config: VipbotConfig): Promise<{ status: number; contentType: string; body: string }> {
+  let redisOk = false;
+  let redisError: string | undefined;
+  try {
+    redisOk = (await Promise.race([redis.ping(), delay(1000).then(() => 'timeout')])) === 'PONG';
+    if (!redisOk) redisError = 'no PONG within 1 s';
+  } catch (err) {
+    redisError = (err as Error).message;
+  }
+  const body = {
+    ok: redisOk,
+    redis: redisOk ? 'up' : `down: ${redisError ?? 'unknown'}`,
+    config: { clusters: config.clusters.length, nodes: config.clusters.reduce((n, c) => n + c.nodes.length, 0) },
+  };
+  return { status: redisOk ? 200 : 503, contentType: 'application/json', body: JSON.stringify(body) };
+}
+
+async function collectMetrics(metrics: Metrics, queue: BullJobQueue): Promise<string> {
+  try {
+    const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    for (const [state, n] of Object.entries(counts)) metrics.jobsByState.set({ queue: queue.queue.name, state }, n);
+  } catch {
+    // Redis down: /healthz says so; metrics still answer with what the process knows.
+  }
+  return metrics.registry.metrics();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

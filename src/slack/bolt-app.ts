@@ -1,0 +1,120 @@
+/**
+ * The Bolt app: the only place that knows Bolt. It acks every `/vip` command with the dispatcher's
+ * ephemeral answer (the dispatcher queues slow work first, so the ack stays well under Slack's 3 s).
+ */
+import bolt from '@slack/bolt';
+import type { Receiver } from '@slack/bolt';
+import { LogLevel, type Logger as SlackLogger } from '@slack/logger';
+import type { CommandDispatcher } from '../commands/dispatch.ts';
+import type { Logger } from '../logger.ts';
+
+const { App, HTTPReceiver, SocketModeReceiver } = bolt;
+export type BoltApp = InstanceType<typeof App>;
+
+export interface BoltAppOptions {
+  token: string;
+  /** SLACK_API_URL: Enterprise proxies, GovSlack, or the local stand-in. */
+  apiUrl?: string;
+  receiver: Receiver;
+  dispatcher: CommandDispatcher;
+  logger: Logger;
+  /** Known up front (console, tests) to skip auth.test; otherwise Bolt learns it with auth.test. */
+  botUserId?: string;
+}
+
+export function createBoltApp(options: BoltAppOptions): BoltApp {
+  const app = new App({
+    token: options.token,
+    receiver: options.receiver,
+    logger: toSlackLogger(options.logger.child({ component: 'bolt' })),
+    // Bolt ignores the bot's own events (botUserId, from auth.test) so it never reacts to itself.
+    ignoreSelf: true,
+    ...(options.botUserId ? { botUserId: options.botUserId, botId: 'B0VIPBOT', tokenVerificationEnabled: false } : {}),
+    ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
+  });
+
+  app.command(/^\/vip(-[a-z]+)?$/, async ({ command, ack }) => {
+    const result = await options.dispatcher.dispatch({
+      userId: command.user_id,
+      channelId: command.channel_id,
+      text: command.text ?? '',
+      ...(command.response_url ? { responseUrl: command.response_url } : {}),
+    });
+    await ack({ response_type: 'ephemeral', text: result.text, ...(result.blocks ? { blocks: result.blocks } : {}) });
+  });
+
+  app.error(async (error) => {
+    options.logger.error({ err: error }, 'unhandled error in Slack handler');
+  });
+  return app;
+}
+
+export interface HttpReceiverOptions {
+  signingSecret: string;
+  logger: Logger;
+  routes: Array<{ path: string; method: 'GET'; handler: () => Promise<{ status: number; contentType: string; body: string }> }>;
+}
+
+/** POST /slack/events with v0 signature checks (bad or stale → 401), plus GET routes like /healthz. */
+export function createHttpReceiver(options: HttpReceiverOptions): Receiver {
+  return new HTTPReceiver({
+    signingSecret: options.signingSecret,
+    endpoints: '/slack/events',
+    logger: toSlackLogger(options.logger.child({ component: 'http' })),
+    customRoutes: options.routes.map((route) => ({
+      path: route.path,
+      method: route.method,
+      handler: (_req, res) => {
+        route.handler().then(
+          (out) => {
+            res.writeHead(out.status, { 'content-type': out.contentType });
+            res.end(out.body);
+          },
+          (err: unknown) => {
+            res.writeHead(500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ ok: false, error: String(err) }));
+          },
+        );
+      },
+    })),
+  });
+}
+
+/** Socket Mode (SLACK_APP_TOKEN): no public URL needed; the GET routes are served on the given port. */
+export function createSocketModeReceiver(appToken: string, port: number, options: Omit<HttpReceiverOptions, 'signingSecret'>): Receiver {
+  return new SocketModeReceiver({
+    appToken,
+    logger: toSlackLogger(options.logger.child({ component: 'socket' })),
+    installerOptions: { port },
+    customRoutes: options.routes.map((route) => ({
+      path: route.path,
+      method: route.method,
+      handler: (_req, res) => {
+        route.handler().then((out) => {
+          res.writeHead(out.status, { 'content-type': out.contentType });
+          res.end(out.body);
+        }, () => {
+          res.writeHead(500);
+          res.end();
+        });
+      },
+    })),
+  });
+}
+
+/** Bolt's logger interface on top of pino, so one log stream carries everything (and redaction applies). */
+export function toSlackLogger(log: Logger): SlackLogger {
+  let level: LogLevel = LogLevel.INFO;
+  const text = (msg: unknown[]): string => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...msg: unknown[]) => log.debug(text(msg)),
+    info: (...msg: unknown[]) => log.info(text(msg)),
+    warn: (...msg: unknown[]) => log.warn(text(msg)),
+    error: (...msg: unknown[]) => log.error(text(msg)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * A Bolt receiver for the terminal: each line typed becomes a slash command (or, later, a reaction)
+ * fed to the same Bolt app Slack would drive, and the answers are printed. The bot's Web API calls go
+ * to the local Web API stand-in, which the console prints as messages.
+ */
+import { createInterface, type Interface } from 'node:readline';
+import type { Receiver } from '@slack/bolt';
+import type { BoltApp } from './bolt-app.ts';
+import type { LocalWebApi, RecordedCall } from './local-web-api.ts';
+import { blocksToText } from './blocks-to-text.ts';
+
+export interface ConsoleReceiverOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  webApi: LocalWebApi;
+  channelId: string;
+  userId: string;
+  /** Called when the input ends (Ctrl-D) or `/quit` is typed. */
+  onClose?: () => void;
+}
+
+export class ConsoleReceiver implements Receiver {
+  private app?: BoltApp;
+  private rl?: Interface;
+  private userId: string;
+  private readonly printCall = (call: RecordedCall): void => this.print(renderCall(call));
+
+  constructor(private readonly options: ConsoleReceiverOptions) {
+    this.userId = options.userId;
+  }
+
+  init(app: BoltApp): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {
+    this.options.webApi.on('call', this.printCall);
+    this.rl = createInterface({ input: this.options.input, output: this.options.output, terminal: false });
+    this.print(`vipbot console — you are ${this.userId} in ${this.options.channelId}. Type /vip help, "/as U0…" to act as another user, /quit to leave.`);
+    this.prompt();
+    this.rl.on('line', (line) => {
+      this.handleLine(line.trim()).catch((err: unknown) => this.print(`error: ${String(err)}`)).finally(() => this.prompt());
+    });
+    this.rl.on('close', () => this.options.onClose?.());
+  }
+
+  async stop(): Promise<void> {
+    this.options.webApi.off('call', this.printCall);
+    this.rl?.close();
+  }
+
+  private prompt(): void {
+    this.options.output.write(`${this.userId}> `);
+  }
+
+  private print(text: string): void {
+    this.options.output.write(`\n${text}\n`);
+  }
+
+  private async handleLine(line: string): Promise<void> {
+    if (line === '') return;
+    if (line === '/quit' || line === '/exit') {
+      this.rl?.close();
+      return;
+    }
+    const as = /^\/as\s+@?([UW][A-Z0-9]+)$/.exec(line);
+    if (as?.[1]) {
+      this.userId = as[1];
+      this.print(`now acting as ${this.userId}`);
+      return;
+    }
+    const slash = /^(\/[a-z-]+)(?:\s+(.*))?$/.exec(line);
+    if (!slash?.[1]) {
+      this.print('Type a slash command, e.g. /vip status');
+      return;
+    }
+    await this.dispatchCommand(slash[1], slash[2] ?? '');
+  }
+
+  private async dispatchCommand(command: string, text: string): Promise<void> {
+    if (!this.app) throw new Error('console receiver not initialised');
+    let acked = false;
+    await this.app.processEvent({
+      body: {
+        type: 'slash_command',
+        command,
+        text,
+        user_id: this.userId,
+        user_name: this.userId.toLowerCase(),
+        channel_id: this.options.channelId,
+        channel_name: 'console',
+        team_id: 'T0LOCAL',
+        api_app_id: 'A0VIPBOT',
+        response_url: this.options.webApi.responseUrl,
+        trigger_id: `console.${Date.now()}`,
+        token: 'console',
+      },
+      ack: async (response?: unknown) => {
+        if (acked) return;
+        acked = true;
+        const r = response as { text?: string; blocks?: unknown[] } | undefined;
+        if (r?.text || r?.blocks) this.print(`(only you) ${r.blocks ? blocksToText(r.blocks) : r.text}`);
+      },
+    });
+  }
+}
+
+function renderCall(call: RecordedCall): string {
+  const a = call.args;
+  const body = (): string => (Array.isArray(a.blocks) ? blocksToText(a.blocks) : String(a.text ?? ''));
+  switch (call.method) {
+    case 'chat.postMessage':
+      return `${a.thread_ts ? '  ↳ (thread) ' : ''}[vipbot] ${body()}`;
+    case 'chat.postEphemeral':
+      return `(only ${String(a.user)}) ${body()}`;
+    case 'chat.update':
+      return `[vipbot, edited ${String(a.ts)}] ${body()}`;
+    case 'response_url':
+      return `(only you) ${body()}`;
+    case 'reactions.add':
+      return `[vipbot reacted :${String(a.name)}: on ${String(a.timestamp)}]`;
+    case 'files.completeUploadExternal':
+      return `[vipbot uploaded a file]`;
+    default:
+      return '';
+  }
+}
