@@ -23,7 +23,7 @@ export const SshSettings = z.object({
   sudo: z.boolean().default(false),
   connectTimeout: Duration.default(5_000),
   commandTimeout: Duration.default(30_000),
-});
+}).strict();
 export type SshSettings = z.infer<typeof SshSettings>;
 
 export const KeepalivedSettings = z.object({
@@ -32,7 +32,7 @@ export const KeepalivedSettings = z.object({
   apply: z.enum(['reload', 'restart']).default('reload'),
   promoteStep: z.number().int().min(1).max(253).default(50),
   convergeTimeout: Duration.default(20_000),
-});
+}).strict();
 export type KeepalivedSettings = z.infer<typeof KeepalivedSettings>;
 
 /** Per-cluster or per-node overrides: any subset of the global settings. */
@@ -105,34 +105,7 @@ export const VipbotConfig = z.object({
   keepalived: KeepalivedSettings.default(KeepalivedSettings.parse({})),
   memory: MemoryConfig.default(MemoryConfig.parse({})),
   clusters: z.array(ClusterConfig).min(1, 'list at least one cluster'),
-}).strict().superRefine((config, ctx) => {
-  const seenNodes = new Map<string, string>();
-  const seenClusters = new Set<string>();
-  config.clusters.forEach((cluster, ci) => {
-    if (seenClusters.has(cluster.name)) {
-      ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'name'], message: `cluster name "${cluster.name}" is used twice` });
-    }
-    seenClusters.add(cluster.name);
-    cluster.nodes.forEach((node, ni) => {
-      const other = seenNodes.get(node.name);
-      if (other !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'nodes', ni, 'name'], message: `node name "${node.name}" is already used in cluster ${other}; node names must be unique across the file` });
-      }
-      seenNodes.set(node.name, cluster.name);
-    });
-    const vipNames = new Set<string>();
-    cluster.vips.forEach((vip, vi) => {
-      if (vipNames.has(vip.name)) ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'vips', vi, 'name'], message: `VIP name "${vip.name}" is used twice in cluster ${cluster.name}` });
-      vipNames.add(vip.name);
-    });
-  });
-  // A node and a cluster with one name would make `/vip status <name>` ambiguous.
-  for (const [node] of seenNodes) {
-    if (seenClusters.has(node)) {
-      ctx.addIssue({ code: 'custom', path: ['clusters'], message: `"${node}" names both a cluster and a node; rename one so commands are unambiguous` });
-    }
-  }
-});
+}).strict();
 export type VipbotConfig = z.infer<typeof VipbotConfig>;
 
 /** One problem in the config, with the YAML path it sits at (e.g. `clusters[0].nodes[1].host`). */
@@ -158,10 +131,54 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 /** Validates already-parsed YAML; every problem is reported at once. */
 export function validateConfig(raw: unknown, source = 'config'): VipbotConfig {
   const result = VipbotConfig.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(source, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
-  }
+  const problems = result.success ? [] : result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  // Cross-field checks run on the raw input so they are reported together with shape errors.
+  problems.push(...checkNames(raw));
+  if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
   return result.data;
+}
+
+/** Names must be unique: nodes across the whole file, clusters, VIPs within a cluster. */
+function checkNames(raw: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const clusters = (raw as { clusters?: unknown } | null)?.clusters;
+  if (!Array.isArray(clusters)) return problems;
+  const nameOf = (v: unknown): string | undefined => {
+    const n = (v as { name?: unknown } | null)?.name;
+    return typeof n === 'string' ? n : undefined;
+  };
+  const seenNodes = new Map<string, string>();
+  const seenClusters = new Set<string>();
+  clusters.forEach((cluster: unknown, ci) => {
+    const clusterName = nameOf(cluster) ?? `#${ci}`;
+    if (seenClusters.has(clusterName)) problems.push({ path: `clusters[${ci}].name`, message: `cluster name "${clusterName}" is used twice` });
+    seenClusters.add(clusterName);
+    const nodes = (cluster as { nodes?: unknown }).nodes;
+    if (Array.isArray(nodes)) {
+      nodes.forEach((node: unknown, ni) => {
+        const name = nameOf(node);
+        if (name === undefined) return;
+        const other = seenNodes.get(name);
+        if (other !== undefined) problems.push({ path: `clusters[${ci}].nodes[${ni}].name`, message: `node name "${name}" is already used in cluster ${other}; node names must be unique across the file` });
+        seenNodes.set(name, clusterName);
+      });
+    }
+    const vips = (cluster as { vips?: unknown }).vips;
+    if (Array.isArray(vips)) {
+      const vipNames = new Set<string>();
+      vips.forEach((vip: unknown, vi) => {
+        const name = nameOf(vip);
+        if (name === undefined) return;
+        if (vipNames.has(name)) problems.push({ path: `clusters[${ci}].vips[${vi}].name`, message: `VIP name "${name}" is used twice in cluster ${clusterName}` });
+        vipNames.add(name);
+      });
+    }
+  });
+  // A node and a cluster with one name would make `/vip status <name>` ambiguous.
+  for (const [node] of seenNodes) {
+    if (seenClusters.has(node)) problems.push({ path: 'clusters', message: `"${node}" names both a cluster and a node; rename one so commands are unambiguous` });
+  }
+  return problems;
 }
 
 /** Parses YAML text and validates it. */

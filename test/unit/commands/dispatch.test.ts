@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../../commands/index.ts';
+import { AccessControl } from '../../../src/access/access-control.ts';
+import { CommandDispatcher } from '../../../src/commands/dispatch.ts';
+import { tokeniseCommandText } from '../../../src/commands/tokenise.ts';
+import { parseConfigText, type VipbotConfig } from '../../../src/config/config.ts';
+import { silentLogger } from '../../../src/logger.ts';
+import { FakeDirectory, RecordingQueue } from '../../support/fakes.ts';
+
+const CONFIG = parseConfigText(`
+access:
+  viewers: [U0VIEW1, S0VIEWERS]
+  operators: [U0ONCALL1]
+  channels: [C0VIPOPS]
+clusters:
+  - name: orcl
+    vips: [{ name: primary, instance: VI_PRIMARY, address: 198.51.100.100 }]
+    nodes: [{ name: node1, host: 198.51.100.1 }, { name: node2, host: 198.51.100.2 }]
+  - name: dwh
+    vips: [{ name: primary, instance: VI_PRIMARY, address: 198.51.100.102 }]
+    nodes: [{ name: dwh1, host: 198.51.100.3 }, { name: dwh2, host: 198.51.100.4 }]
+`);
+
+function setup(config: VipbotConfig = CONFIG) {
+  const queue = new RecordingQueue();
+  const directory = new FakeDirectory({ S0VIEWERS: ['U0GROUPIE'] });
+  const dispatcher = new CommandDispatcher({ config, commands, access: new AccessControl(config.access, directory), queue, logger: silentLogger() });
+  const run = (text: string, userId = 'U0VIEW1', channelId = 'C0VIPOPS') => dispatcher.dispatch({ text, userId, channelId, responseUrl: 'https://hooks.slack.invalid/x' });
+  return { queue, directory, run };
+}
+
+describe('tokeniseCommandText', () => {
+  it.each([
+    ['status', ['status']],
+    ['  status   node2 ', ['status', 'node2']],
+    ['memory 7d orcl', ['memory', '7d', 'orcl']],
+    ['', []],
+  ])('%j → %j', (text, tokens) => {
+    expect(tokeniseCommandText(text)).toEqual(tokens);
+  });
+
+  it.each(['status node1;reboot', 'status $(id)', 'status `id`', 'status node1|cat', "status 'node1'", 'status node1&&x', 'status ../etc', 'status <@U123>', 'status nod\u00e91', 'status -rf'])(
+    'refuses %j before anything runs',
+    (text) => {
+      expect(() => tokeniseCommandText(text)).toThrow(/not a valid name/);
+    },
+  );
+});
+
+describe('CommandDispatcher', () => {
+  it('queues a status job for a known node with the reply target', async () => {
+    const { queue, run } = setup();
+    const result = await run('status node2');
+    expect(result).toMatchObject({ outcome: 'queued', command: 'status', jobId: '1' });
+    expect(result.text).toMatch(/node2 \(cluster orcl\)/);
+    expect(queue.jobs).toEqual([{ name: 'status', data: { target: { kind: 'node', name: 'node2', cluster: 'orcl' }, reply: { channel: 'C0VIPOPS', userId: 'U0VIEW1', responseUrl: 'https://hooks.slack.invalid/x' } } }]);
+  });
+
+  it('status without arguments covers every cluster', async () => {
+    const { queue, run } = setup();
+    await run('status');
+    expect(queue.jobs[0]?.data.target).toEqual({ kind: 'all' });
+  });
+
+  it('unknown names are refused with the known ones, nothing queued', async () => {
+    const { queue, run } = setup();
+    const result = await run('status node9');
+    expect(result.outcome).toBe('refused');
+    expect(result.text).toContain('Known clusters: orcl, dwh; nodes: node1, node2, dwh1, dwh2');
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('shell metacharacters are refused before anything runs', async () => {
+    const { queue, run } = setup();
+    const result = await run('status node1;reboot');
+    expect(result).toMatchObject({ outcome: 'refused', errorCode: 'bad_arguments' });
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('unknown command lists the commands', async () => {
+    const { run } = setup();
+    const result = await run('reboot node1');
+    expect(result.errorCode).toBe('unknown_command');
+    expect(result.text).toMatch(/`help`, `status`/);
+  });
+
+  it('help is for anyone and names clusters and nodes', async () => {
+    const { run, queue } = setup();
+    const result = await run('help', 'U0STRANGER');
+    expect(result.outcome).toBe('replied');
+    expect(result.text).toContain('/vip status [cluster|node]');
+    expect(result.text).toContain('nodes: node1, node2, dwh1, dwh2');
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('empty text shows help', async () => {
+    const { run } = setup();
+    expect((await run('')).command).toBe('help');
+  });
+
+  it('viewers only: a stranger is refused, a group member is let in (group looked up once, cached)', async () => {
+    const { run, directory } = setup();
+    expect((await run('status', 'U0STRANGER')).errorCode).toBe('not_allowed');
+    expect((await run('status', 'U0GROUPIE')).outcome).toBe('queued');
+    expect((await run('status', 'U0GROUPIE')).outcome).toBe('queued');
+    expect(directory.lookups).toEqual(['S0VIEWERS']);
+  });
+
+  it('operators may read even when not listed as viewers', async () => {
+    const { run } = setup();
+    expect((await run('status', 'U0ONCALL1')).outcome).toBe('queued');
+  });
+
+  it('commands outside the allowed channels are refused with the channels that work', async () => {
+    const { run, queue } = setup();
+    const result = await run('status', 'U0VIEW1', 'C0RANDOM');
+    expect(result.errorCode).toBe('channel_not_allowed');
+    expect(result.text).toContain('<#C0VIPOPS>');
+    expect(queue.jobs).toEqual([]);
+  });
+});
