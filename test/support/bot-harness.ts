@@ -1,0 +1,79 @@
+/**
+ * Runs the real bot in-process the way production does (HTTP receiver, BullMQ on real Redis, SSH to
+ * the lab) with Slack's Web API replaced by the local stand-in, and drives it with signed requests.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadConfig, type VipbotConfig } from '../../src/config/config.ts';
+import { Env } from '../../src/env.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { startRuntime, type Role, type Runtime } from '../../src/main.ts';
+import { LocalWebApi, type RecordedCall } from '../../src/slack/local-web-api.ts';
+import { signSlackRequest, slashCommandBody } from './slack-signing.ts';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+
+export interface BotHarness {
+  url: string;
+  webApi: LocalWebApi;
+  runtime: Runtime;
+  config: VipbotConfig;
+  prefix: string;
+  /** POSTs a signed `/vip <text>` and returns the HTTP status and JSON ack. */
+  command(text: string, opts?: { userId?: string; channelId?: string; secret?: string; timestamp?: number }): Promise<{ status: number; body: { text?: string; response_type?: string } | undefined }>;
+  /** Waits for the next chat.postMessage carrying metadata of that event type. */
+  waitForPost(eventType: string, after?: number, timeoutMs?: number): Promise<RecordedCall>;
+  stop(): Promise<void>;
+}
+
+export async function startBotHarness(opts: { configPath?: string; config?: VipbotConfig; redisUrl: string; role?: Role; logger?: boolean }): Promise<BotHarness> {
+  const config = opts.config ?? loadConfig(opts.configPath!);
+  const webApi = await new LocalWebApi({ botUserId: 'U0VIPBOT', userGroups: {} }).start();
+  const prefix = `vipbot-test-${randomBytes(4).toString('hex')}`;
+  const env = Env.parse({
+    REDIS_URL: opts.redisUrl,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: webApi.url,
+    PORT: '0',
+    VIPBOT_QUEUE_PREFIX: prefix,
+  });
+  const runtime = await startRuntime({ role: opts.role ?? 'all', env, config, logger: silentLogger() });
+  const url = `http://127.0.0.1:${runtime.port}`;
+  return {
+    url, webApi, runtime, config, prefix,
+    async command(text, o = {}) {
+      const body = slashCommandBody({ text, userId: o.userId ?? 'U0OPER1', channelId: o.channelId ?? 'C0VIPOPS', responseUrl: webApi.responseUrl });
+      const res = await fetch(`${url}/slack/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, o.secret ?? SIGNING_SECRET, o.timestamp) },
+        body,
+      });
+      const raw = await res.text();
+      return { status: res.status, body: raw ? (JSON.parse(raw) as { text?: string }) : undefined };
+    },
+    waitForPost(eventType, after = 0, timeoutMs = 15_000) {
+      return webApi.waitForCall((c) => c.method === 'chat.postMessage' && c.at >= after && (c.args.metadata as { event_type?: string } | undefined)?.event_type === eventType, timeoutMs);
+    },
+    async stop() {
+      await runtime.stop();
+      await webApi.stop();
+      await deleteKeys(opts.redisUrl, `${prefix}:*`);
+    },
+  };
+}
+
+/** Removes a test's Redis keys so runs leave nothing behind. */
+export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
