@@ -1,0 +1,399 @@
+/**
+ * THE list of commands vipbot may run on a database host (SPEC §7). Each builder turns typed,
+ * validated arguments into an argv; `wrapCommand` quotes every element and puts it under a host-side
+ * `timeout`. The SSH pool runs only commands issued here (checked by identity), so nothing else can
+ * reach a host's shell — in particular no text typed in Slack.
+ *
+ * Intended flow of a config change (the job composes these; the paths come from `stagingPathFor` /
+ * `backupPathFor` so the sudoers example can name them exactly):
+ *   backupConfig(conf, backup) → stageConfig(staging, text) → copyOwnerMode(conf, staging)
+ *   → testConfig(staging) (and testConfig(conf), to compare) → installConfig(staging, conf) → reload/restart
+ * Rollback: backupConfig(backup, staging) → installConfig(staging, conf) → reload/restart.
+ *
+ * Binaries are called by name and found through the host's PATH, because they live in different
+ * directories on Debian and RHEL (`ip` is /usr/bin/ip on one, /usr/sbin/ip on the other); sudo
+ * resolves the name through its secure_path and matches the sudoers entry by inode.
+ */
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { VipbotError } from '../errors.ts';
+
+export const CommandId = z.enum([
+  'read-config',
+  'service-show',
+  'service-is-active',
+  'service-start',
+  'service-stop',
+  'service-restart',
+  'service-reload',
+  'list-keepalived-processes',
+  'list-addresses',
+  'run-track-script',
+  'test-config',
+  'backup-config',
+  'stage-config',
+  'install-config',
+  'copy-owner',
+  'copy-mode',
+]);
+export type CommandId = z.infer<typeof CommandId>;
+
+/** A command ready for the SSH pool. Only this module creates them (see `isIssuedCommand`). */
+export interface NodeCommand {
+  /** Stable id: metrics labels, audit entries, tests. */
+  readonly id: CommandId;
+  /** The real command, without `timeout`/`sudo`/`runuser`; those are added by `wrapCommand`. */
+  readonly argv: readonly string[];
+  /** Bytes sent on the command's stdin (then EOF); absent = empty stdin. */
+  readonly stdin?: string;
+  /** Run as this user (track scripts: the `user` of their `vrrp_script`), via runuser or `sudo -u`. */
+  readonly runAs?: string;
+  /** True when the command changes the host (the job audits and never blindly retries these). */
+  readonly mutates: boolean;
+}
+
+/** One documented command, for the README and the sudoers example. */
+export interface CommandTemplate {
+  id: CommandId;
+  /** argv with `<placeholders>` for the arguments. */
+  template: readonly string[];
+  /** Where the program usually lives (Debian 12 / RHEL 9); sudoers needs full paths. */
+  program: string;
+  mutates: boolean;
+  runs: 'as the SSH user (or root with sudo)' | 'as the vrrp_script user';
+  purpose: string;
+}
+
+/** `systemctl show` properties the status and memory code parse (never `systemctl status` text). */
+export const SERVICE_SHOW_PROPERTIES = [
+  'Id',
+  'ActiveState',
+  'SubState',
+  'MainPID',
+  'MemoryCurrent',
+  'ExecMainStartTimestamp',
+  'ActiveEnterTimestamp',
+  'NRestarts',
+  'ControlGroup',
+] as const;
+
+const PS_FORMAT = 'pid=,ppid=,rss=,vsz=,etimes=,args=';
+
+const CATALOG: Record<CommandId, Omit<CommandTemplate, 'id'>> = {
+  'read-config': { template: ['cat', '--', '<configPath>'], program: '/usr/bin/cat', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'read keepalived.conf (or its backup)' },
+  'service-show': { template: ['systemctl', 'show', `--property=${SERVICE_SHOW_PROPERTIES.join(',')}`, '<service>'], program: '/usr/bin/systemctl', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'service state, main PID, unit memory, restarts' },
+  'service-is-active': { template: ['systemctl', 'is-active', '<service>'], program: '/usr/bin/systemctl', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'is keepalived running (exit 0 = active)' },
+  'service-start': { template: ['systemctl', 'start', '<service>'], program: '/usr/bin/systemctl', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: '/vip start' },
+  'service-stop': { template: ['systemctl', 'stop', '<service>'], program: '/usr/bin/systemctl', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: '/vip demote (fix b)' },
+  'service-restart': { template: ['systemctl', 'restart', '<service>'], program: '/usr/bin/systemctl', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'apply a config change (keepalived.apply: restart)' },
+  'service-reload': { template: ['systemctl', 'reload', '<service>'], program: '/usr/bin/systemctl', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'apply a config change without a VIP flap (keepalived.apply: reload)' },
+  'list-keepalived-processes': { template: ['ps', '-o', PS_FORMAT, '-C', 'keepalived'], program: '/usr/bin/ps', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'RSS/VSZ of the keepalived processes (memory history)' },
+  'list-addresses': { template: ['ip', '-o', 'addr', 'show'], program: '/usr/sbin/ip', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'which VIPs this host holds (no `ip -j`: older iproute2)' },
+  'run-track-script': { template: ['<script>', '<args…>'], program: '<script>', mutates: false, runs: 'as the vrrp_script user', purpose: 'does this host pass the instance\'s track script' },
+  'test-config': { template: ['keepalived', '-t', '-f', '<file>'], program: '/usr/sbin/keepalived', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'check a config file before installing it' },
+  'backup-config': { template: ['cp', '-p', '--', '<from>', '<to>'], program: '/usr/bin/cp', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'back up the config; restore it onto the staging path' },
+  'stage-config': { template: ['dd', 'of=<stagingPath>', 'status=none'], program: '/usr/bin/dd', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'write the new config (from stdin) next to the real one' },
+  'install-config': { template: ['mv', '-f', '--', '<stagingPath>', '<configPath>'], program: '/usr/bin/mv', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'replace the config atomically (rename in one directory)' },
+  'copy-owner': { template: ['chown', '--reference=<configPath>', '--', '<stagingPath>'], program: '/usr/bin/chown', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'give the staged file the config\'s owner' },
+  'copy-mode': { template: ['chmod', '--reference=<configPath>', '--', '<stagingPath>'], program: '/usr/bin/chmod', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'give the staged file the config\'s mode' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Argument grammar. Everything is quoted anyway; these refuse what no legitimate config contains,
+// so a mistake or an injection attempt fails loudly instead of running something odd.
+
+/** Absolute path of plain characters, no `.`/`..` segments (so a path cannot escape its directory). */
+export const HostPath = z
+  .string()
+  .max(1024)
+  .regex(/^(\/[A-Za-z0-9_.@+-]+)+$/, 'must be an absolute path of letters, digits and _ . @ + -')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments');
+export type HostPath = z.infer<typeof HostPath>;
+
+/** A systemd unit name; cannot start with `-`, so it is never read as an option. */
+export const ServiceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,254}$/, 'must be a systemd unit name');
+export type ServiceName = z.infer<typeof ServiceName>;
+
+/** A Unix user name as useradd accepts it by default. */
+export const UnixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Unix user name');
+export type UnixUser = z.infer<typeof UnixUser>;
+
+/** A track-script argument: keepalived splits `script "…"` on blanks, so no blanks, quotes or shell syntax. */
+export const ScriptArg = z.string().regex(/^[A-Za-z0-9_.,:=@%+/-]{1,256}$/, 'must be a plain word (letters, digits, _ . , : = @ % + / -)');
+
+/** A track script's argv: absolute program path, then at most 32 plain words. */
+export const TrackScriptArgv = z.tuple([HostPath], ScriptArg).refine((argv) => argv.length <= 33, 'has too many arguments');
+export type TrackScriptArgv = z.infer<typeof TrackScriptArgv>;
+
+/** At most 1 MiB on stdin: keepalived.conf is a few kB; more means something is wrong. */
+const StageContent = z.string().max(1024 * 1024, 'is larger than 1 MiB');
+
+function check<T>(schema: z.ZodType<T>, value: unknown, id: CommandId, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const shown = JSON.stringify(value) ?? String(value);
+  throw new VipbotError(
+    'node_command_invalid',
+    `refusing to build ${id}: ${what} ${shown.length > 80 ? `${shown.slice(0, 77)}…` : shown} ${result.error.issues[0]?.message ?? 'is invalid'}`,
+    'fix the value in vipbot.yaml or keepalived.conf; node commands take only plain absolute paths, unit names and user names',
+  );
+}
+
+// Identity set of commands built here: `wrapCommand` (and so the pool) refuses any other object.
+const issued = new WeakSet<NodeCommand>();
+
+function issue(id: CommandId, argv: string[], extra: { stdin?: string; runAs?: string } = {}): NodeCommand {
+  const command: NodeCommand = Object.freeze({
+    id,
+    argv: Object.freeze([...argv]),
+    mutates: CATALOG[id].mutates,
+    ...(extra.stdin !== undefined ? { stdin: extra.stdin } : {}),
+    ...(extra.runAs !== undefined ? { runAs: extra.runAs } : {}),
+  });
+  issued.add(command);
+  return command;
+}
+
+/** True for commands built by this module's builders (frozen, validated). */
+export function isIssuedCommand(cmd: unknown): cmd is NodeCommand {
+  return typeof cmd === 'object' && cmd !== null && issued.has(cmd as NodeCommand);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builders: one per documented command.
+
+/** `cat -- <path>`: keepalived.conf or its backup. */
+export function readConfig(path: string): NodeCommand {
+  return issue('read-config', ['cat', '--', check(HostPath, path, 'read-config', 'path')]);
+}
+
+/** `systemctl show --property=… <service>`: machine-readable `Key=Value` lines. */
+export function serviceShow(service: string): NodeCommand {
+  return issue('service-show', ['systemctl', 'show', `--property=${SERVICE_SHOW_PROPERTIES.join(',')}`, check(ServiceName, service, 'service-show', 'service')]);
+}
+
+/** `systemctl is-active <service>`: exit 0 when active; prints the state. */
+export function serviceIsActive(service: string): NodeCommand {
+  return issue('service-is-active', ['systemctl', 'is-active', check(ServiceName, service, 'service-is-active', 'service')]);
+}
+
+/** `systemctl start <service>`. */
+export function serviceStart(service: string): NodeCommand {
+  return issue('service-start', ['systemctl', 'start', check(ServiceName, service, 'service-start', 'service')]);
+}
+
+/** `systemctl stop <service>`. */
+export function serviceStop(service: string): NodeCommand {
+  return issue('service-stop', ['systemctl', 'stop', check(ServiceName, service, 'service-stop', 'service')]);
+}
+
+/** `systemctl restart <service>`. */
+export function serviceRestart(service: string): NodeCommand {
+  return issue('service-restart', ['systemctl', 'restart', check(ServiceName, service, 'service-restart', 'service')]);
+}
+
+/** `systemctl reload <service>`: keepalived re-reads its config on SIGHUP without dropping VIPs. */
+export function serviceReload(service: string): NodeCommand {
+  return issue('service-reload', ['systemctl', 'reload', check(ServiceName, service, 'service-reload', 'service')]);
+}
+
+/** `ps -o pid=,ppid=,rss=,vsz=,etimes=,args= -C keepalived`: no header; RSS/VSZ in KiB, etimes in s. */
+export function listKeepalivedProcesses(): NodeCommand {
+  return issue('list-keepalived-processes', ['ps', '-o', PS_FORMAT, '-C', 'keepalived']);
+}
+
+/** `ip -o addr show`: one line per address (no `ip -j`, missing from older iproute2). */
+export function listAddresses(): NodeCommand {
+  return issue('list-addresses', ['ip', '-o', 'addr', 'show']);
+}
+
+/**
+ * A vrrp_script's `script`, as the user keepalived would run it as (`undefined` = the SSH user, or
+ * root under sudo). The exit code is the answer, so read `code` of the result.
+ */
+export function runTrackScript(user: string | undefined, argv: readonly string[]): NodeCommand {
+  const checkedArgv = check(TrackScriptArgv, argv, 'run-track-script', 'argv');
+  const runAs = user === undefined ? undefined : check(UnixUser, user, 'run-track-script', 'user');
+  return issue('run-track-script', [...checkedArgv], runAs === undefined ? {} : { runAs });
+}
+
+/** `keepalived -t -f <file>`: exit codes differ across keepalived versions, compare with the current file. */
+export function testConfig(file: string): NodeCommand {
+  return issue('test-config', ['keepalived', '-t', '-f', check(HostPath, file, 'test-config', 'file')]);
+}
+
+/** `cp -p -- <from> <to>`: keeps owner, mode and timestamps. */
+export function backupConfig(path: string, backupPath: string): NodeCommand {
+  return issue('backup-config', ['cp', '-p', '--', check(HostPath, path, 'backup-config', 'path'), check(HostPath, backupPath, 'backup-config', 'backupPath')]);
+}
+
+/**
+ * `dd of=<stagingPath> status=none` with the new config on stdin. dd rather than `tee` so nothing is
+ * echoed back, and rather than a shell redirect so no shell syntax is needed.
+ */
+export function stageConfig(stagingPath: string, content: string): NodeCommand {
+  const path = check(HostPath, stagingPath, 'stage-config', 'stagingPath');
+  return issue('stage-config', ['dd', `of=${path}`, 'status=none'], { stdin: check(StageContent, content, 'stage-config', 'content') });
+}
+
+/** `mv -f -- <staged> <path>`: atomic only within one directory, so other directories are refused. */
+export function installConfig(stagingPath: string, path: string): NodeCommand {
+  const from = check(HostPath, stagingPath, 'install-config', 'stagingPath');
+  const to = check(HostPath, path, 'install-config', 'path');
+  if (posix.dirname(from) !== posix.dirname(to)) {
+    throw new VipbotError('node_command_invalid', `refusing to build install-config: ${from} and ${to} are in different directories`, 'stage the new file next to the config so the rename is atomic (see stagingPathFor)');
+  }
+  return issue('install-config', ['mv', '-f', '--', from, to]);
+}
+
+/** `chown --reference=<ref> -- <file>` and `chmod --reference=<ref> -- <file>`, in that order. */
+export function copyOwnerMode(referencePath: string, file: string): [NodeCommand, NodeCommand] {
+  const ref = check(HostPath, referencePath, 'copy-owner', 'referencePath');
+  const target = check(HostPath, file, 'copy-owner', 'file');
+  return [issue('copy-owner', ['chown', `--reference=${ref}`, '--', target]), issue('copy-mode', ['chmod', `--reference=${ref}`, '--', target])];
+}
+
+/** Where the new config is written before the atomic rename: next to the config. */
+export function stagingPathFor(configPath: string): string {
+  return `${check(HostPath, configPath, 'stage-config', 'configPath')}.vipbot-new`;
+}
+
+/** Where the config is backed up before a change (one backup; the audit log keeps every diff). */
+export function backupPathFor(configPath: string): string {
+  return `${check(HostPath, configPath, 'backup-config', 'configPath')}.vipbot-backup`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quoting and wrapping.
+
+/** POSIX sh single-quoting: `'` closes the quote, `\'` adds a literal quote, `'` reopens. Safe for any byte but NUL. */
+export function quoteShellWord(word: string): string {
+  if (word.includes('\0')) throw new VipbotError('node_command_invalid', 'refusing to quote a string with a NUL byte', 'NUL cannot pass through a command line');
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** SIGKILL this long after SIGTERM when the command ignores TERM (a stuck script, a D-state read). */
+export const KILL_AFTER_SECONDS = 2;
+
+/** Options for `wrapCommand`. */
+export interface WrapOptions {
+  /** Prefix the real command with `sudo -n` (`ssh.sudo`). */
+  sudo: boolean;
+  /** Host-side limit (`ssh.commandTimeout`); rounded up to whole seconds, at least 1. */
+  timeoutMs: number;
+}
+
+/** Seconds given to `timeout` for a commandTimeout. */
+export function timeoutSeconds(timeoutMs: number): number {
+  return Math.max(1, Math.ceil(timeoutMs / 1000));
+}
+
+/**
+ * The single string given to SSH exec (the remote login shell parses it):
+ * `timeout --kill-after=2 <secs> [sudo -n [-u <user>] -- | runuser -u <user> --] argv…`, every word
+ * single-quoted. `timeout` sits outside sudo so sudoers lists only the real commands, and so the
+ * limit holds even when sudo itself hangs (e.g. a slow LDAP lookup).
+ */
+export function wrapCommand(cmd: NodeCommand, options: WrapOptions): string {
+  if (!isIssuedCommand(cmd)) {
+    throw new VipbotError('node_command_invalid', 'refusing to run a command that was not built by src/hosts/node-commands.ts', 'only documented node commands may run on a host');
+  }
+  const words = ['timeout', `--kill-after=${KILL_AFTER_SECONDS}`, String(timeoutSeconds(options.timeoutMs))];
+  if (options.sudo) words.push('sudo', '-n', ...(cmd.runAs ? ['-u', cmd.runAs] : []), '--');
+  else if (cmd.runAs) words.push('runuser', '-u', cmd.runAs, '--');
+  words.push(...cmd.argv);
+  return words.map(quoteShellWord).join(' ');
+}
+
+/** A readable one-line form for audit entries and logs: quotes only words that need it. */
+export function formatCommand(cmd: NodeCommand): string {
+  return [...(cmd.runAs ? [`(as ${cmd.runAs})`] : []), ...cmd.argv.map((w) => (/^[A-Za-z0-9_.,:=@%+/-]+$/.test(w) ? w : quoteShellWord(w)))].join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documentation: the README table and a sudoers file that allows exactly these commands.
+
+/** Every command vipbot may run, with placeholders: the README table is generated from this. */
+export function documentedCommands(): CommandTemplate[] {
+  return CommandId.options.map((id) => ({ id, ...CATALOG[id], template: [...CATALOG[id].template] }));
+}
+
+/** A track script to allow in the sudoers example. */
+export interface SudoersTrackScript {
+  /** vrrp_script `user`; absent = root. */
+  user?: string;
+  argv: readonly string[];
+}
+
+/** What `sudoersExample` needs to know about a node: `KeepalivedSettings` fits. */
+export interface SudoersSettings {
+  configPath: string;
+  service: string;
+  /** The track scripts of the node's vrrp_scripts, if they should be allowed too. */
+  trackScripts?: readonly SudoersTrackScript[];
+}
+
+/** In sudoers, `,` `:` `=` and `\` inside arguments must be backslash-escaped. */
+function sudoersEscape(word: string): string {
+  return word.replace(/[\\,:=]/g, (c) => `\\${c}`);
+}
+
+function sudoersLine(cmd: NodeCommand): string {
+  const [name, ...args] = cmd.argv;
+  const program = cmd.id === 'run-track-script' ? (name ?? '') : CATALOG[cmd.id].program;
+  return [program, ...args.map(sudoersEscape)].join(' ');
+}
+
+/**
+ * A sudoers drop-in (for /etc/sudoers.d/vipbot, check with `visudo -cf`) that lets `user` run exactly
+ * the node commands for one config path and service, with the staging/backup paths vipbot uses, and
+ * the given track scripts as their users. Program paths are Debian 12 / RHEL 9's; sudo compares by
+ * inode too, so /usr/sbin/ip matches /usr/bin/ip where one links to the other.
+ */
+export function sudoersExample(user: string, settings: SudoersSettings): string {
+  const sshUser = check(UnixUser, user, 'run-track-script', 'sudo user');
+  const conf = settings.configPath;
+  const staging = stagingPathFor(conf);
+  const backup = backupPathFor(conf);
+  const read = [
+    readConfig(conf),
+    readConfig(backup),
+    serviceShow(settings.service),
+    serviceIsActive(settings.service),
+    listKeepalivedProcesses(),
+    listAddresses(),
+    testConfig(conf),
+    testConfig(staging),
+  ];
+  const change = [
+    serviceStart(settings.service),
+    serviceStop(settings.service),
+    serviceRestart(settings.service),
+    serviceReload(settings.service),
+    backupConfig(conf, backup),
+    backupConfig(backup, staging),
+    stageConfig(staging, ''),
+    ...copyOwnerMode(conf, staging),
+    installConfig(staging, conf),
+  ];
+  const alias = (name: string, cmds: NodeCommand[]) => `Cmnd_Alias ${name} = ${cmds.map(sudoersLine).join(', \\\n    ')}`;
+  const lines = [
+    `# /etc/sudoers.d/vipbot — generated by vipbot (sudoersExample); check with: visudo -cf /etc/sudoers.d/vipbot`,
+    `# vipbot runs every node command as: timeout --kill-after=${KILL_AFTER_SECONDS} <secs> sudo -n [-u <user>] -- <command>`,
+    `Defaults:${sshUser} !requiretty`,
+    alias('VIPBOT_READ', read),
+    alias('VIPBOT_CHANGE', change),
+    `${sshUser} ALL = (root) NOPASSWD: VIPBOT_READ, VIPBOT_CHANGE`,
+  ];
+  const byUser = new Map<string, NodeCommand[]>();
+  for (const script of settings.trackScripts ?? []) {
+    const cmd = runTrackScript(script.user, script.argv);
+    const runAs = cmd.runAs ?? 'root';
+    byUser.set(runAs, [...(byUser.get(runAs) ?? []), cmd]);
+  }
+  for (const [runAs, cmds] of byUser) {
+    // sudoers: an argv with no arguments must say "" or it would allow any arguments.
+    lines.push(`${sshUser} ALL = (${runAs}) NOPASSWD: ${cmds.map((c) => (c.argv.length === 1 ? `${sudoersLine(c)} ""` : sudoersLine(c))).join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
