@@ -499,7 +499,11 @@ export class SshPool {
         (err: unknown) => settle(() => {
           if (channel) reject(connectionLostError(target, cmd, err));
           else if (isChannelRefusal(err)) reject(new VipbotError('ssh_channel_refused', `${target.name} (${target.host}) refused a new SSH session for ${cmd.id}: ${(err as Error).message}`, 'raise MaxSessions in the host\'s sshd_config, or lower the pool\'s maxChannelsPerConnection', { cause: err }));
-          else reject(new NotStarted((err as Error)?.message ?? 'exec failed', { cause: err }));
+          else {
+            // The connection could not open a channel (closing, or wedged): the retry needs a new one.
+            this.retire(conn);
+            reject(new NotStarted((err as Error)?.message ?? 'exec failed', { cause: err }));
+          }
         }),
       );
     });

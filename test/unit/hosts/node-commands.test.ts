@@ -1,0 +1,327 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { VipbotError } from '../../../src/errors.ts';
+import {
+  backupConfig,
+  backupPathFor,
+  CommandId,
+  copyOwnerMode,
+  documentedCommands,
+  formatCommand,
+  installConfig,
+  isIssuedCommand,
+  listAddresses,
+  listKeepalivedProcesses,
+  quoteShellWord,
+  readConfig,
+  runTrackScript,
+  serviceIsActive,
+  serviceReload,
+  serviceRestart,
+  serviceShow,
+  serviceStart,
+  serviceStop,
+  stageConfig,
+  stagingPathFor,
+  sudoersExample,
+  testConfig,
+  timeoutSeconds,
+  wrapCommand,
+  type NodeCommand,
+} from '../../../src/hosts/node-commands.ts';
+
+const CONF = '/etc/keepalived/keepalived.conf';
+const HOSTILE = [
+  '',
+  ' ',
+  'a b',
+  "it's",
+  "'",
+  "''",
+  '"',
+  '; rm -rf /',
+  '$(reboot)',
+  '`reboot`',
+  '${HOME}',
+  '$HOME',
+  'a\nb',
+  '\n',
+  'tab\there',
+  '\\',
+  '\\\'',
+  '*',
+  '~root',
+  '!!',
+  '-rf',
+  '--',
+  '&& echo pwned',
+  '| cat /etc/shadow',
+  '> /etc/passwd',
+  'ünïcødé ✓',
+  "'\"'\"'",
+];
+
+/** Runs `printf '%s\0' <quoted words…>` through a real shell and returns the words it saw. */
+function throughShell(shell: string, words: string[]): string[] {
+  const script = ['printf', '%s\\0', ...words].map(quoteShellWord).join(' ');
+  const out = execFileSync(shell, ['-c', script], { encoding: 'utf8' });
+  return out.split('\0').slice(0, -1);
+}
+
+describe('quoteShellWord', () => {
+  it.each([
+    ['plain', "'plain'"],
+    ['', "''"],
+    ["it's", "'it'\\''s'"],
+    ['$(x)', "'$(x)'"],
+    ['a\nb', "'a\nb'"],
+  ])('%j → %s', (word, quoted) => {
+    expect(quoteShellWord(word)).toBe(quoted);
+  });
+
+  const shells = ['/bin/sh', '/bin/bash', '/bin/dash'].filter((s) => existsSync(s));
+  it.each(shells)('every hostile word reaches the program unchanged through %s', (shell) => {
+    expect(throughShell(shell, HOSTILE)).toEqual(HOSTILE);
+  });
+
+  it('refuses NUL, which no command line can carry', () => {
+    expect(() => quoteShellWord('a\0b')).toThrow(VipbotError);
+  });
+});
+
+describe('builders', () => {
+  it.each<[string, NodeCommand, string[]]>([
+    ['readConfig', readConfig(CONF), ['cat', '--', CONF]],
+    ['serviceShow', serviceShow('keepalived'), ['systemctl', 'show', '--property=Id,ActiveState,SubState,MainPID,MemoryCurrent,ExecMainStartTimestamp,ActiveEnterTimestamp,NRestarts,ControlGroup', 'keepalived']],
+    ['serviceIsActive', serviceIsActive('keepalived.service'), ['systemctl', 'is-active', 'keepalived.service']],
+    ['serviceStart', serviceStart('keepalived'), ['systemctl', 'start', 'keepalived']],
+    ['serviceStop', serviceStop('keepalived'), ['systemctl', 'stop', 'keepalived']],
+    ['serviceRestart', serviceRestart('keepalived'), ['systemctl', 'restart', 'keepalived']],
+    ['serviceReload', serviceReload('keepalived@vi1'), ['systemctl', 'reload', 'keepalived@vi1']],
+    ['listKeepalivedProcesses', listKeepalivedProcesses(), ['ps', '-o', 'pid=,ppid=,rss=,vsz=,etimes=,args=', '-C', 'keepalived']],
+    ['listAddresses', listAddresses(), ['ip', '-o', 'addr', 'show']],
+    ['runTrackScript', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh', 'ORCL', '--role=primary']), ['/etc/keepalived/primary_check.sh', 'ORCL', '--role=primary']],
+    ['testConfig', testConfig(`${CONF}.vipbot-new`), ['keepalived', '-t', '-f', `${CONF}.vipbot-new`]],
+    ['backupConfig', backupConfig(CONF, `${CONF}.vipbot-backup`), ['cp', '-p', '--', CONF, `${CONF}.vipbot-backup`]],
+    ['stageConfig', stageConfig(`${CONF}.vipbot-new`, 'global_defs {}\n'), ['dd', `of=${CONF}.vipbot-new`, 'status=none']],
+    ['installConfig', installConfig(`${CONF}.vipbot-new`, CONF), ['mv', '-f', '--', `${CONF}.vipbot-new`, CONF]],
+    ['copyOwnerMode[0]', copyOwnerMode(CONF, `${CONF}.vipbot-new`)[0], ['chown', `--reference=${CONF}`, '--', `${CONF}.vipbot-new`]],
+    ['copyOwnerMode[1]', copyOwnerMode(CONF, `${CONF}.vipbot-new`)[1], ['chmod', `--reference=${CONF}`, '--', `${CONF}.vipbot-new`]],
+  ])('%s', (_name, cmd, argv) => {
+    expect(cmd.argv).toEqual(argv);
+    expect(isIssuedCommand(cmd)).toBe(true);
+    expect(Object.isFrozen(cmd)).toBe(true);
+    expect(Object.isFrozen(cmd.argv)).toBe(true);
+  });
+
+  it('every builder output matches its documented template', () => {
+    const templates = new Map(documentedCommands().map((t) => [t.id, t]));
+    const samples = [
+      readConfig(CONF), serviceShow('keepalived'), serviceIsActive('keepalived'), serviceStart('keepalived'), serviceStop('keepalived'),
+      serviceRestart('keepalived'), serviceReload('keepalived'), listKeepalivedProcesses(), listAddresses(), testConfig(CONF),
+      backupConfig(CONF, '/tmp/b'), stageConfig('/etc/keepalived/n', 'x'), installConfig('/etc/keepalived/n', CONF), ...copyOwnerMode(CONF, '/etc/keepalived/n'),
+      runTrackScript(undefined, ['/bin/true']),
+    ];
+    expect(new Set(samples.map((s) => s.id))).toEqual(new Set(CommandId.options));
+    for (const cmd of samples) {
+      const template = templates.get(cmd.id)!.template;
+      if (cmd.id === 'run-track-script') continue;
+      expect(cmd.argv.length, cmd.id).toBe(template.length);
+      cmd.argv.forEach((word, i) => {
+        const t = template[i]!;
+        // Placeholders may be embedded (`of=<stagingPath>`): the literal parts must match exactly.
+        const pattern = new RegExp(`^${t.split(/<[^>]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+        expect(word, `${cmd.id} word ${i}`).toMatch(pattern);
+      });
+    }
+  });
+
+  it('marks what changes the host', () => {
+    expect(readConfig(CONF).mutates).toBe(false);
+    expect(runTrackScript(undefined, ['/bin/true']).mutates).toBe(false);
+    expect(serviceStop('keepalived').mutates).toBe(true);
+    expect(installConfig('/etc/keepalived/n', CONF).mutates).toBe(true);
+  });
+
+  it('carries stdin and the script user', () => {
+    expect(stageConfig('/etc/keepalived/n', 'vrrp_instance VI_1 {}\n').stdin).toBe('vrrp_instance VI_1 {}\n');
+    expect(runTrackScript('oracle', ['/bin/true']).runAs).toBe('oracle');
+    expect(runTrackScript(undefined, ['/bin/true'])).not.toHaveProperty('runAs');
+  });
+
+  it('derives the staging and backup paths next to the config', () => {
+    expect(stagingPathFor(CONF)).toBe(`${CONF}.vipbot-new`);
+    expect(backupPathFor(CONF)).toBe(`${CONF}.vipbot-backup`);
+  });
+});
+
+describe('refusals', () => {
+  const refused = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(VipbotError);
+      return (err as VipbotError).code;
+    }
+    return 'accepted';
+  };
+
+  it.each<[string, () => unknown]>([
+    ['relative path', () => readConfig('etc/keepalived.conf')],
+    ['path with ..', () => readConfig('/etc/keepalived/../shadow')],
+    ['path with .', () => readConfig('/etc/./shadow')],
+    ['path with a space', () => readConfig('/etc/keep alived.conf')],
+    ['path with ;', () => readConfig('/etc/k.conf;reboot')],
+    ['path with $()', () => readConfig('/etc/$(reboot)')],
+    ['path with a newline', () => readConfig('/etc/k.conf\n/etc/shadow')],
+    ['path with a quote', () => readConfig("/etc/k'.conf")],
+    ['root alone', () => readConfig('/')],
+    ['trailing slash', () => readConfig('/etc/keepalived/')],
+    ['double slash', () => readConfig('/etc//keepalived.conf')],
+    ['not a string', () => readConfig(42 as unknown as string)],
+    ['service starting with -', () => serviceStop('--all')],
+    ['service with a space', () => serviceStop('keepalived; reboot')],
+    ['service with a slash', () => serviceStop('../keepalived')],
+    ['empty service', () => serviceStart('')],
+    ['script user with a space', () => runTrackScript('oracle root', ['/bin/true'])],
+    ['script user upper case', () => runTrackScript('Oracle', ['/bin/true'])],
+    ['script user starting with -', () => runTrackScript('-u', ['/bin/true'])],
+    ['script relative', () => runTrackScript(undefined, ['primary_check.sh'])],
+    ['script via PATH', () => runTrackScript(undefined, ['sh', '-c', 'reboot'])],
+    ['script empty argv', () => runTrackScript(undefined, [])],
+    ['script arg with a space', () => runTrackScript(undefined, ['/bin/check', 'a b'])],
+    ['script arg with $()', () => runTrackScript(undefined, ['/bin/check', '$(reboot)'])],
+    ['script arg with backticks', () => runTrackScript(undefined, ['/bin/check', '`reboot`'])],
+    ['script arg with ;', () => runTrackScript(undefined, ['/bin/check', ';reboot'])],
+    ['script arg with a quote', () => runTrackScript(undefined, ['/bin/check', "'"])],
+    ['script arg with a newline', () => runTrackScript(undefined, ['/bin/check', 'a\nb'])],
+    ['script arg empty', () => runTrackScript(undefined, ['/bin/check', ''])],
+    ['script with 33 args', () => runTrackScript(undefined, ['/bin/check', ...Array.from({ length: 33 }, () => 'x')])],
+    ['install across directories', () => installConfig('/tmp/new.conf', CONF)],
+    ['stage more than 1 MiB', () => stageConfig('/etc/keepalived/n', 'x'.repeat(1024 * 1024 + 1))],
+    ['backup to a relative path', () => backupConfig(CONF, 'backup.conf')],
+    ['chown reference with ..', () => copyOwnerMode('/etc/../x', CONF)],
+  ])('refuses %s', (_what, fn) => {
+    expect(refused(fn)).toBe('node_command_invalid');
+  });
+
+  it('accepts the plain forms a keepalived.conf uses', () => {
+    expect(refused(() => runTrackScript('keepalived_script', ['/usr/libexec/keepalived/check_ora.sh', '-q', 'ORCL', 'role=primary', '5s', 'a,b:c', '50%', 'x+y', 'u@h']))).toBe('accepted');
+    expect(refused(() => readConfig('/etc/keepalived/keepalived.conf.2024-01-01_12-00@bak+1'))).toBe('accepted');
+  });
+
+  it('says what was refused and why, without echoing more than 80 characters', () => {
+    const err = (() => {
+      try {
+        readConfig(`/etc/${'x'.repeat(200)} y`);
+      } catch (e) {
+        return e as VipbotError;
+      }
+      throw new Error('not refused');
+    })();
+    expect(err.message).toMatch(/^refusing to build read-config: path "\/etc\/x+… must be an absolute path/);
+    expect(err.message.length).toBeLessThan(200);
+  });
+});
+
+describe('wrapCommand', () => {
+  it.each<[string, NodeCommand, { sudo: boolean; timeoutMs: number }, string]>([
+    ['as root', readConfig(CONF), { sudo: false, timeoutMs: 30_000 }, `'timeout' '--kill-after=2' '30' 'cat' '--' '${CONF}'`],
+    ['with sudo', readConfig(CONF), { sudo: true, timeoutMs: 30_000 }, `'timeout' '--kill-after=2' '30' 'sudo' '-n' '--' 'cat' '--' '${CONF}'`],
+    ['seconds round up', listAddresses(), { sudo: false, timeoutMs: 1_500 }, "'timeout' '--kill-after=2' '2' 'ip' '-o' 'addr' 'show'"],
+    ['at least one second', listAddresses(), { sudo: false, timeoutMs: 10 }, "'timeout' '--kill-after=2' '1' 'ip' '-o' 'addr' 'show'"],
+    ['track script as its user (root)', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh']), { sudo: false, timeoutMs: 5_000 }, "'timeout' '--kill-after=2' '5' 'runuser' '-u' 'oracle' '--' '/etc/keepalived/primary_check.sh'"],
+    ['track script as its user (sudo)', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh', 'x']), { sudo: true, timeoutMs: 5_000 }, "'timeout' '--kill-after=2' '5' 'sudo' '-n' '-u' 'oracle' '--' '/etc/keepalived/primary_check.sh' 'x'"],
+    ['track script without user', runTrackScript(undefined, ['/bin/sleep', '30']), { sudo: false, timeoutMs: 1_000 }, "'timeout' '--kill-after=2' '1' '/bin/sleep' '30'"],
+    ['track script without user (sudo)', runTrackScript(undefined, ['/bin/sleep', '30']), { sudo: true, timeoutMs: 1_000 }, "'timeout' '--kill-after=2' '1' 'sudo' '-n' '--' '/bin/sleep' '30'"],
+  ])('%s', (_what, cmd, options, expected) => {
+    expect(wrapCommand(cmd, options)).toBe(expected);
+  });
+
+  it('a shell turns the wrapped string back into exactly the argv', () => {
+    const cmd = runTrackScript(undefined, ['/etc/keepalived/check.sh', 'a,b', '--x=1', '50%']);
+    const line = wrapCommand(cmd, { sudo: true, timeoutMs: 3_000 });
+    const words = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+    expect(words).toEqual(['timeout', '--kill-after=2', '3', 'sudo', '-n', '--', '/etc/keepalived/check.sh', 'a,b', '--x=1', '50%']);
+  });
+
+  it('refuses commands not built by the builders (forged or copied)', () => {
+    const forged = { id: 'read-config', argv: ['sh', '-c', 'reboot'], mutates: false } as NodeCommand;
+    expect(() => wrapCommand(forged, { sudo: false, timeoutMs: 1000 })).toThrow(/not built by/);
+    const copy = { ...readConfig(CONF) };
+    expect(() => wrapCommand(copy, { sudo: false, timeoutMs: 1000 })).toThrow(VipbotError);
+  });
+
+  it('issued commands cannot be altered after the fact', () => {
+    const cmd = readConfig(CONF);
+    expect(() => {
+      (cmd.argv as string[])[2] = '/etc/shadow';
+    }).toThrow(TypeError);
+  });
+
+  it('timeoutSeconds', () => {
+    expect([1, 999, 1000, 1001, 30_000].map(timeoutSeconds)).toEqual([1, 1, 1, 2, 30]);
+  });
+});
+
+describe('formatCommand', () => {
+  it('is readable and still unambiguous', () => {
+    expect(formatCommand(readConfig(CONF))).toBe(`cat -- ${CONF}`);
+    expect(formatCommand(runTrackScript('oracle', ['/bin/check', 'x']))).toBe('(as oracle) /bin/check x');
+  });
+});
+
+describe('documentation', () => {
+  it('documents every command id once, with a full program path', () => {
+    const docs = documentedCommands();
+    expect(docs.map((d) => d.id)).toEqual(CommandId.options);
+    for (const d of docs) expect(d.program).toMatch(d.id === 'run-track-script' ? /^<script>$/ : /^\/usr\/s?bin\/[a-z]+$/);
+  });
+
+  it('sudoersExample allows exactly the documented commands', () => {
+    const text = sudoersExample('vipbot', {
+      configPath: CONF,
+      service: 'keepalived',
+      trackScripts: [
+        { user: 'oracle', argv: ['/etc/keepalived/primary_check.sh'] },
+        { user: 'oracle', argv: ['/etc/keepalived/standby_check.sh', 'ORCL'] },
+        { argv: ['/etc/keepalived/root_check.sh'] },
+      ],
+    });
+    expect(text).toBe(
+      [
+        '# /etc/sudoers.d/vipbot — generated by vipbot (sudoersExample); check with: visudo -cf /etc/sudoers.d/vipbot',
+        '# vipbot runs every node command as: timeout --kill-after=2 <secs> sudo -n [-u <user>] -- <command>',
+        'Defaults:vipbot !requiretty',
+        'Cmnd_Alias VIPBOT_READ = /usr/bin/cat -- /etc/keepalived/keepalived.conf, \\',
+        '    /usr/bin/cat -- /etc/keepalived/keepalived.conf.vipbot-backup, \\',
+        '    /usr/bin/systemctl show --property\\=Id\\,ActiveState\\,SubState\\,MainPID\\,MemoryCurrent\\,ExecMainStartTimestamp\\,ActiveEnterTimestamp\\,NRestarts\\,ControlGroup keepalived, \\',
+        '    /usr/bin/systemctl is-active keepalived, \\',
+        '    /usr/bin/ps -o pid\\=\\,ppid\\=\\,rss\\=\\,vsz\\=\\,etimes\\=\\,args\\= -C keepalived, \\',
+        '    /usr/sbin/ip -o addr show, \\',
+        '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf, \\',
+        '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new',
+        'Cmnd_Alias VIPBOT_CHANGE = /usr/bin/systemctl start keepalived, \\',
+        '    /usr/bin/systemctl stop keepalived, \\',
+        '    /usr/bin/systemctl restart keepalived, \\',
+        '    /usr/bin/systemctl reload keepalived, \\',
+        '    /usr/bin/cp -p -- /etc/keepalived/keepalived.conf /etc/keepalived/keepalived.conf.vipbot-backup, \\',
+        '    /usr/bin/cp -p -- /etc/keepalived/keepalived.conf.vipbot-backup /etc/keepalived/keepalived.conf.vipbot-new, \\',
+        '    /usr/bin/dd of\\=/etc/keepalived/keepalived.conf.vipbot-new status\\=none, \\',
+        '    /usr/bin/chown --reference\\=/etc/keepalived/keepalived.conf -- /etc/keepalived/keepalived.conf.vipbot-new, \\',
+        '    /usr/bin/chmod --reference\\=/etc/keepalived/keepalived.conf -- /etc/keepalived/keepalived.conf.vipbot-new, \\',
+        '    /usr/bin/mv -f -- /etc/keepalived/keepalived.conf.vipbot-new /etc/keepalived/keepalived.conf',
+        'vipbot ALL = (root) NOPASSWD: VIPBOT_READ, VIPBOT_CHANGE',
+        'vipbot ALL = (oracle) NOPASSWD: /etc/keepalived/primary_check.sh "", /etc/keepalived/standby_check.sh ORCL',
+        'vipbot ALL = (root) NOPASSWD: /etc/keepalived/root_check.sh ""',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('sudoersExample refuses odd input like the builders do', () => {
+    expect(() => sudoersExample('vip bot', { configPath: CONF, service: 'keepalived' })).toThrow(VipbotError);
+    expect(() => sudoersExample('vipbot', { configPath: 'keepalived.conf', service: 'keepalived' })).toThrow(VipbotError);
+  });
+});
