@@ -207,6 +207,8 @@ function collectWarnings(cluster: ClusterConfig, views: NodeView[], perNode: Ins
   };
   const instancesFor = (vip: VipConfig) => views.map((view, i) => ({ view, iv: perNode[i]!.find((iv) => iv.status.name === vip.instance)! }));
   const label = (vip: VipConfig) => `VIP ${vip.name} (${vip.address})`;
+  /** The same inside parentheses, where nested ones would read badly. */
+  const ref = (vip: VipConfig) => `VIP ${vip.name}, ${vip.address}`;
 
   // split_brain, vip_missing, preempt_hazard: per VIP
   cluster.vips.forEach((vip, vi) => {
@@ -270,7 +272,7 @@ function collectWarnings(cluster: ClusterConfig, views: NodeView[], perNode: Ins
       const name = view.config.name;
       if (!iv.instance) {
         const defined = view.conf!.instances.map((i) => i.name);
-        warn('config_mismatch', `keepalived.conf on ${name} has no vrrp_instance ${vip.instance} (${label(vip)} in vipbot.yaml); it defines ${defined.length ? defined.join(', ') : 'no vrrp_instance'}.`, [name]);
+        warn('config_mismatch', `keepalived.conf on ${name} has no vrrp_instance ${vip.instance} (${ref(vip)} in vipbot.yaml); it defines ${defined.length ? defined.join(', ') : 'no vrrp_instance'}.`, [name]);
       } else if (!iv.instance.virtualIpaddresses.some((a) => normaliseIpAddress(a) === normaliseIpAddress(vip.address))) {
         warn('config_mismatch', `vrrp_instance ${vip.instance} on ${name} does not list ${vip.address} (VIP ${vip.name} in vipbot.yaml) in virtual_ipaddress; it lists ${iv.instance.virtualIpaddresses.join(', ') || 'nothing'}.`, [name]);
       }
@@ -332,7 +334,7 @@ function collectWarnings(cluster: ClusterConfig, views: NodeView[], perNode: Ins
     });
     for (const [priority, tied] of byPriority) {
       if (tied.length < 2) continue;
-      warn('priority_tie', `${list(tied)} have the same priority ${priority} for ${instance} (${label(vip)}): on a tie VRRP elects the node with the higher IP address, not the one with the right database role. Give them different priorities.`, tied);
+      warn('priority_tie', `${list(tied)} have the same priority ${priority} for ${instance} (${ref(vip)}): on a tie VRRP elects the node with the higher IP address, not the one with the right database role. Give them different priorities.`, tied);
     }
   }
 
