@@ -1,6 +1,7 @@
 // `npm run lab -- <command>`: drive the test lab by hand. See lab/README.md.
 import {
-  cut, heal, hostExec, labDown, labStatus, labUp, partition, rekey, setRole, unpartition, vipHolders, type LabRole,
+  cut, heal, hostExec, labDown, labStatus, labUp, partition, rekey, restoreHostKey, setRole, unpartition, vipHolders,
+  type LabRole,
 } from './lab.ts';
 import { MAX_HOSTS } from './topology.ts';
 
@@ -12,7 +13,8 @@ const USAGE = `usage: npm run lab -- <command>
   ssh <node> <cmd...>         run a command inside the host (nsenter, not SSH)
   cut <node> | heal <node>    take the host off the wire (timeouts, no RST) / put it back
   partition <a> <b>           drop traffic between two hosts (VRRP split brain); unpartition <a> <b>
-  rekey <node>                new sshd host key (known_hosts keeps the old one)
+  rekey <node>                new sshd host key (known_hosts keeps the old one); restore-key <node> undoes it
+  holders                     JSON: which node holds each VIP
 Lab dir: $VIPBOT_LAB_DIR or <repo>/.lab`;
 
 const ROLES: Record<string, LabRole> = { PRIMARY: 'PRIMARY', STANDBY: 'STANDBY', 'PHYSICAL STANDBY': 'STANDBY', DOWN: 'down' };
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     case 'partition': need(2); await partition(args[0] ?? '', args[1] ?? ''); return 0;
     case 'unpartition': need(2); await unpartition(args[0] ?? '', args[1] ?? ''); return 0;
     case 'rekey': need(1); await rekey(args[0] ?? ''); return 0;
+    case 'restore-key': need(1); await restoreHostKey(args[0] ?? ''); return 0;
     case 'holders': console.log(JSON.stringify(await vipHolders(), null, 2)); return 0;
     case undefined: case 'help': case '--help': case '-h':
       console.log(USAGE);

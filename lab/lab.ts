@@ -65,14 +65,18 @@ export function labDir(opts: LabOptions = {}): string {
 /** Brings up `count` hosts (default 2) after clearing any earlier lab; resolves once every sshd
  *  answers and every VIP sits on its initial holder. */
 export async function labUp(count = 2, opts: LabUpOptions = {}): Promise<LabInfo> {
+  assertRoot();
+  return withLabLock(() => bringUp(count, opts));
+}
+
+async function bringUp(count: number, opts: LabUpOptions): Promise<LabInfo> {
   const log = opts.log ?? (() => undefined);
   const t0 = Date.now();
   const lap = (what: string): void => log(`${what} (${((Date.now() - t0) / 1000).toFixed(2)}s)`);
-  assertRoot();
   await ensureTools(log);
   const dir = labDir(opts);
   const topology = buildTopology(count);
-  await labDown({ dir });
+  await tearDown(dir);
   lap('cleared any earlier lab');
 
   try {
@@ -118,14 +122,18 @@ export async function labUp(count = 2, opts: LabUpOptions = {}): Promise<LabInfo
     return toInfo(state);
   } catch (err) {
     const detail = await failureDetail(dir, topology);
-    if (process.env.VIPBOT_LAB_KEEP !== '1') await labDown({ dir }).catch(() => undefined);
+    if (process.env.VIPBOT_LAB_KEEP !== '1') await tearDown(dir).catch(() => undefined);
     throw new Error(`lab up failed: ${(err as Error).message}${detail}`, { cause: err });
   }
 }
 
 /** Removes every lab resource by name (hosts of any earlier or killed run too). Idempotent. */
 export async function labDown(opts: LabOptions = {}): Promise<void> {
-  const dir = labDir(opts);
+  assertRoot();
+  await withLabLock(() => tearDown(labDir(opts)));
+}
+
+async function tearDown(dir: string): Promise<void> {
   const state = await readState(dir);
   const namespaces = await listLabNamespaces();
 
@@ -194,33 +202,56 @@ export async function heal(node: string, opts: LabOptions = {}): Promise<void> {
   await runOk('ip', ['link', 'set', host.veth, 'up']);
 }
 
-/** Drops all traffic between two hosts (blackhole routes in both namespaces): VRRP adverts are
- *  lost while the bot still reaches both, so both may become MASTER (split brain). */
+/** MAC no lab host has: a pinned neighbour entry pointing at it makes frames go nowhere. */
+const NOWHERE_MAC = '02:00:00:de:ad:00';
+
+/** Cuts traffic between two hosts only: VRRP adverts are lost while the bot still reaches both, so
+ *  with both roles PRIMARY both become MASTER (split brain).
+ *  Routes cannot do this: keepalived binds its socket to eth0, and for a device-bound socket the
+ *  kernel treats a failed (blackhole) lookup as "destination on link" and sends anyway. So each host
+ *  gets a permanent neighbour entry for the other with a MAC nobody has: the bridge floods those
+ *  frames and every NIC drops them. TCP between the two then times out, as on a real partition. */
 export async function partition(a: string, b: string, opts: LabOptions = {}): Promise<void> {
   const [ha, hb] = await twoHosts(a, b, opts);
-  await runOk('ip', ['-n', ha.netns, 'route', 'replace', 'blackhole', `${hb.ip}/32`]);
-  await runOk('ip', ['-n', hb.netns, 'route', 'replace', 'blackhole', `${ha.ip}/32`]);
+  for (const [from, to] of [[ha, hb], [hb, ha]] as const) {
+    await runOk('ip', ['-n', from.netns, 'neigh', 'replace', to.ip, 'lladdr', NOWHERE_MAC, 'nud', 'permanent', 'dev', 'eth0']);
+  }
 }
 
 export async function unpartition(a: string, b: string, opts: LabOptions = {}): Promise<void> {
   const [ha, hb] = await twoHosts(a, b, opts);
   for (const [from, to] of [[ha, hb], [hb, ha]] as const) {
-    const r = await run('ip', ['-n', from.netns, 'route', 'del', 'blackhole', `${to.ip}/32`]);
-    // "No such process" = no such route: unpartition is idempotent.
-    if (r.code !== 0 && !/No such process|not found/i.test(r.stderr)) throw new Error(`unpartition ${from.name}: ${r.stderr.trim()}`);
+    const r = await run('ip', ['-n', from.netns, 'neigh', 'show', to.ip, 'dev', 'eth0']);
+    // Only remove our pinned entry; a learnt one is fine and re-resolves by itself.
+    if (r.stdout.includes(NOWHERE_MAC)) await runOk('ip', ['-n', from.netns, 'neigh', 'del', to.ip, 'dev', 'eth0']);
   }
 }
 
-/** Gives the host a new sshd host key and restarts sshd; known_hosts keeps the old key on purpose. */
+/** Gives the host a new sshd host key and restarts sshd; known_hosts keeps the old key on purpose,
+ *  so the bot must refuse the host. restoreHostKey() undoes it. */
 export async function rekey(node: string, opts: LabOptions = {}): Promise<void> {
   const { host } = await requireHost(node, opts);
   const key = join(host.hostDir, 'ssh', 'ssh_host_ed25519_key');
   await rm(key, { force: true });
   await rm(`${key}.pub`, { force: true });
   await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `vipbot-lab ${host.name} rekeyed`, '-f', key]);
+  await restartSshd(host);
+}
+
+/** Puts back the host key written at `up` (the one in known_hosts) and restarts sshd. */
+export async function restoreHostKey(node: string, opts: LabOptions = {}): Promise<void> {
+  const { host } = await requireHost(node, opts);
+  const dir = join(host.hostDir, 'ssh');
+  await copyFile(join(dir, 'original_ed25519_key'), join(dir, 'ssh_host_ed25519_key'));
+  await copyFile(join(dir, 'original_ed25519_key.pub'), join(dir, 'ssh_host_ed25519_key.pub'));
+  await chmod(join(dir, 'ssh_host_ed25519_key'), 0o600);
+  await restartSshd(host);
+}
+
+async function restartSshd(host: StateHost): Promise<void> {
   await stopSshd(host);
   await startSshd(host);
-  await waitFor(() => sshdAnswers(host.ip), 10_000, `sshd on ${host.name} after rekey`);
+  await waitFor(() => sshdAnswers(host.ip), 10_000, `sshd on ${host.name} after restart`);
 }
 
 /** Runs argv inside the host (its mount, PID, UTS and network namespaces; not over SSH). */
@@ -315,7 +346,11 @@ async function writeHostFiles(
   await writeFile(join(hostDir, 'etc', 'shadow'), accounts.shadow, { mode: 0o640 });
   await writeFile(join(hostDir, 'root', '.ssh', 'authorized_keys'), `${botPublicKey}\n`, { mode: 0o600 });
   await writeFile(join(hostDir, 'ssh', 'sshd_config'), renderSshdConfig(host), { mode: 0o644 });
-  await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `vipbot-lab ${host.name}`, '-f', join(hostDir, 'ssh', 'ssh_host_ed25519_key')]);
+  const hostKey = join(hostDir, 'ssh', 'ssh_host_ed25519_key');
+  await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `vipbot-lab ${host.name}`, '-f', hostKey]);
+  // Kept so restoreHostKey() can undo rekey().
+  await copyFile(hostKey, join(hostDir, 'ssh', 'original_ed25519_key'));
+  await copyFile(`${hostKey}.pub`, join(hostDir, 'ssh', 'original_ed25519_key.pub'));
   await copyFile(join(LAB_SOURCE_DIR, 'host', 'systemctl.sh'), join(hostDir, 'bin', 'systemctl'));
   await chmod(join(hostDir, 'bin', 'systemctl'), 0o755);
   await writeFile(join(hostDir, 'host.env'), renderHostEnv(host, cgroup), { mode: 0o644 });
@@ -560,6 +595,33 @@ async function failureDetail(dir: string, topology: Topology): Promise<string> {
     }
   }
   return parts.length ? `\n${parts.join('\n')}` : '';
+}
+
+/** One up/down at a time on the machine: lab names (netns, bridge, cgroups) are global. */
+const LOCK_FILE = '/run/vipbot-lab.lock';
+
+async function withLabLock<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(LOCK_FILE, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number((await readFile(LOCK_FILE, 'utf8').catch(() => '')).trim());
+      // A lock left by a killed run (kill -9) is stale once its process is gone.
+      if (!processAlive(holder)) {
+        await rm(LOCK_FILE, { force: true });
+        continue;
+      }
+      if (attempt >= 600) throw new Error(`another lab up/down (pid ${holder}) still holds ${LOCK_FILE}`);
+      await sleep(100);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(LOCK_FILE, { force: true });
+  }
 }
 
 function assertRoot(): void {

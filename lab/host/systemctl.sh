@@ -96,6 +96,7 @@ supervise() {
     ) &
     pid=$!
     echo "$pid" >"$S/main.pid"
+    echo "$pid" >"$S/exec-main-pid"
     stamp exec-main-start
     stamp active-enter
     wait "$pid"
@@ -186,7 +187,7 @@ prop_value() {
     MainPID) main_pid ;;
     NRestarts) cat "$S/nrestarts" 2>/dev/null || echo 0 ;;
     ExecMainStartTimestamp) fmt_time exec-main-start || echo '' ;;
-    ExecMainPID) cat "$S/main.pid" 2>/dev/null || main_pid ;;
+    ExecMainPID) cat "$S/exec-main-pid" 2>/dev/null || echo 0 ;;
     ExecMainStatus) cat "$S/exec-main-status" 2>/dev/null || echo 0 ;;
     ControlGroup) [[ $state == active ]] && echo "$CGROUP_REL" || echo '' ;;
     MemoryCurrent) memory_current ;;
@@ -216,8 +217,11 @@ do_show() {
 }
 
 do_status() {
-  local state sub dot pid mem
+  local state sub dot pid mem tag
   read -r state sub <<<"$(unit_state)"
+  pid=$(main_pid)
+  tag=$pid
+  [[ $pid == 0 ]] && tag=$(cat "$S/exec-main-pid" 2>/dev/null || echo 0)
   case $state in active) dot='●' ;; failed) dot='×' ;; *) dot='○' ;; esac
   echo "$dot $UNIT - Keepalive Daemon (LVS and VRRP)"
   echo "     Loaded: loaded (/lib/systemd/system/keepalived.service; enabled; preset: enabled)"
@@ -235,7 +239,6 @@ do_status() {
   echo "             man:genhash(1)"
   echo "             https://keepalived.org"
   if [[ $state == active ]]; then
-    pid=$(main_pid)
     mem=$(memory_current)
     echo "   Main PID: $pid (keepalived)"
     echo "      Tasks: $(task_count) (limit: 4915)"
@@ -251,7 +254,8 @@ do_status() {
     done
   fi
   echo
-  tail -n 10 "$LOG" 2>/dev/null | sed 's/^/'"$(date '+%b %d %H:%M:%S') $HOST_NAME"' keepalived: /'
+  # Journal-style tail of keepalived's console log ("Thu Nov 26 19:12:00 2026: msg").
+  tail -n 10 "$LOG" 2>/dev/null | sed -E "s/^[A-Z][a-z]{2} ([A-Z][a-z]{2} +[0-9]+ [0-9:]{8}) [0-9]{4}: /\1 $HOST_NAME Keepalived[$tag]: /"
   [[ $state == active ]] && return 0 || return 3
 }
 
