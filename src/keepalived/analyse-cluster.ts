@@ -70,10 +70,9 @@ interface InstanceView {
 
 /**
  * Analyses one cluster. `facts` may come in any order and may miss nodes (a missing node counts as
- * unreachable). `now` is accepted for callers that pass a clock; the analysis does not depend on time.
+ * unreachable). The clock argument is accepted for callers that pass one; the result does not depend on time.
  */
-export function analyseCluster(cluster: ClusterConfig, facts: NodeFacts[], now?: Date): ClusterStatus {
-  void now;
+export function analyseCluster(cluster: ClusterConfig, facts: NodeFacts[], _now?: Date): ClusterStatus {
   const views = cluster.nodes.map((node) => readNode(node, facts.find((f) => f.node === node.name)));
   const instanceNames = unique(cluster.vips.map((v) => v.instance));
   const perNode = views.map((view) => instanceNames.map((name) => analyseInstance(view, cluster.vips.filter((v) => v.instance === name))));

@@ -22,6 +22,7 @@ export interface LineChange {
   after: string;
 }
 
+/** The new file text and the one line that changed. */
 export interface ConfEdit {
   text: string;
   diff: LineChange;

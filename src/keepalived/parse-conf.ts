@@ -60,8 +60,10 @@ export interface ConfStatement {
   tail: ConfToken[];
 }
 
+/** A node of the tree: a statement (maybe with a block) or a blank/comment line. */
 export type ConfNode = ConfTrivia | ConfStatement;
 
+/** One entry of a vrrp_instance's `track_script { … }` block. */
 export const TrackScriptRef = z.object({
   name: z.string(),
   /** `weight N` on the track_script line; overrides the vrrp_script's own weight. */
@@ -69,6 +71,7 @@ export const TrackScriptRef = z.object({
 });
 export type TrackScriptRef = z.infer<typeof TrackScriptRef>;
 
+/** The parts of a `vrrp_instance NAME { … }` block vipbot reads. */
 export const VrrpInstance = z.object({
   name: z.string(),
   /** As written (MASTER/BACKUP); keepalived's default when absent is BACKUP. */
@@ -94,6 +97,7 @@ export const VrrpInstance = z.object({
 });
 export type VrrpInstance = z.infer<typeof VrrpInstance>;
 
+/** A `vrrp_script NAME { … }` block: what to run for a track_script, and as whom. */
 export const VrrpScript = z.object({
   name: z.string(),
   /** The command keepalived runs: the first argument of `script` (quotes removed); "" when there is no `script`. */
@@ -147,6 +151,7 @@ export function printKeepalivedConf(conf: { nodes: ConfNode[] }): string {
   return out;
 }
 
+/** Type guard for statements (as opposed to blank/comment lines). */
 export function isStatement(node: ConfNode): node is ConfStatement {
   return node.kind === 'statement';
 }

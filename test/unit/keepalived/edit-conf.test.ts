@@ -48,11 +48,20 @@ describe('setInstancePriority', () => {
     ['after the state line, with the siblings\' indentation', 'vrrp_instance A {\n\tstate BACKUP # initial\n\tinterface eth0\n}\n', 3, '\tpriority 120', 'vrrp_instance A {\n\tstate BACKUP # initial\n\tpriority 120\n\tinterface eth0\n}\n'],
     ['as the first line when there is no state', 'x\nvrrp_instance A {\n   interface eth0\n}\n', 3, '   priority 120', 'x\nvrrp_instance A {\n   priority 120\n   interface eth0\n}\n'],
     ['in an empty block, indented like the rest of the file', 'global_defs {\n      router_id x\n}\nvrrp_instance A {\n}\n', 5, '      priority 120', 'global_defs {\n      router_id x\n}\nvrrp_instance A {\n      priority 120\n}\n'],
+    ['after state when the block\'s { is on the next line', 'vrrp_instance A\n{\n  state BACKUP\n}\n', 4, '  priority 120', 'vrrp_instance A\n{\n  state BACKUP\n  priority 120\n}\n'],
     ['with CRLF when the file uses CRLF', 'vrrp_instance A {\r\n  state MASTER\r\n}\r\n', 3, '  priority 120', 'vrrp_instance A {\r\n  state MASTER\r\n  priority 120\r\n}\r\n'],
   ])('inserts a priority line %s', (_label, before, line, after, text) => {
     const edit = setInstancePriority(before, 'A', 120);
     expect(edit).toEqual({ text, diff: { line, before: null, after } });
     expect(parseKeepalivedConf(edit.text).instances[0]!.priority).toBe(120);
+  });
+
+  it('inserts into the quirks fixture after a state line with a glued comment', () => {
+    const before = fixture('quirks.conf');
+    const edit = setInstancePriority(before, 'VI_Q', 80);
+    expect(edit.diff).toEqual({ line: 20, before: null, after: '    priority 80' });
+    expect(edit.text.split('\n').slice(18, 21)).toEqual(['    state   BACKUP!no space before comment', '    priority 80', '    interface eth0#mid-word comment']);
+    expect(parseKeepalivedConf(edit.text).instances.map((i) => i.priority)).toEqual([80, undefined]);
   });
 
   it('edits the last priority line when there are several (the one keepalived uses)', () => {
