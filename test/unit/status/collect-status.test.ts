@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText, type SshSettings } from '../../../src/config/config.ts';
+import { VipbotError } from '../../../src/errors.ts';
+import { formatCommand, type NodeCommand } from '../../../src/hosts/node-commands.ts';
+import type { NodeRunner } from '../../../src/status/collect-node-facts.ts';
+import { createStatusCollector } from '../../../src/status/collect-status.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/keepalived/${name}`, import.meta.url), 'utf8');
+
+const CONFIG = parseConfigText(`
+clusters:
+  - name: orcl
+    vips:
+      - { name: primary, instance: VI_PRIMARY, address: 198.51.100.100 }
+      - { name: standby, instance: VI_STANDBY, address: 198.51.100.101 }
+    nodes:
+      - { name: node1, host: 198.51.100.1 }
+      - { name: node2, host: 198.51.100.2 }
+`);
+
+const ip = (own: string, vips: string[]) =>
+  [`1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever`,
+    `3: eth0    inet ${own}/24 brd 198.51.100.255 scope global eth0\\       valid_lft forever preferred_lft forever`,
+    ...vips.map((v) => `3: eth0    inet ${v}/32 scope global eth0\\       valid_lft forever preferred_lft forever`)].join('\n') + '\n';
+
+interface HostScript {
+  unreachable?: boolean;
+  conf: string;
+  show: string;
+  ip: string;
+  /** Exit code per track script path. */
+  scripts: Record<string, number>;
+}
+
+/** A runner that answers node commands from a per-host script and records what ran. */
+class ScriptedRunner implements NodeRunner {
+  readonly ran: string[] = [];
+  constructor(private readonly hosts: Record<string, HostScript>) {}
+  async run(target: { name: string; ssh: SshSettings }, cmd: NodeCommand) {
+    const host = this.hosts[target.name]!;
+    if (host.unreachable) throw new VipbotError('ssh_connect_timeout', `SSH to ${target.name} timed out after 2s`);
+    this.ran.push(`${target.name}: ${formatCommand(cmd)}`);
+    const ok = (stdout: string) => ({ code: 0, stdout, stderr: '' });
+    switch (cmd.id) {
+      case 'read-config': return ok(host.conf);
+      case 'service-show': return ok(host.show);
+      case 'list-addresses': return ok(host.ip);
+      case 'run-track-script': return { code: host.scripts[cmd.argv[0]!] ?? 127, stdout: '', stderr: '' };
+      default: throw new Error(`unexpected ${cmd.id}`);
+    }
+  }
+}
+
+const healthy = (): Record<string, HostScript> => ({
+  node1: { conf: fixture('node1.conf'), show: fixture('systemctl-show-active.txt'), ip: ip('198.51.100.1', ['198.51.100.100']), scripts: { '/etc/keepalived/primary_check.sh': 0, '/etc/keepalived/standby_check.sh': 1 } },
+  node2: { conf: fixture('node2.conf'), show: fixture('systemctl-show-active.txt'), ip: ip('198.51.100.2', ['198.51.100.101']), scripts: { '/etc/keepalived/primary_check.sh': 1, '/etc/keepalived/standby_check.sh': 0 } },
+});
+
+describe('createStatusCollector', () => {
+  it('reads each node with the documented commands and reports a healthy pair', async () => {
+    const runner = new ScriptedRunner(healthy());
+    const status = await createStatusCollector(CONFIG, runner).collect({ kind: 'all' });
+    expect(status.clusters).toHaveLength(1);
+    const orcl = status.clusters[0]!;
+    expect(orcl.vips.map((v) => v.holders)).toEqual([['node1'], ['node2']]);
+    expect(orcl.warnings).toEqual([]);
+    expect(orcl.nodes[0]).toMatchObject({ name: 'node1', reachable: true, keepalived: 'active' });
+    expect(orcl.nodes[0]!.instances.map((i) => [i.name, i.state, i.priority, i.holdsVip, i.checksPass])).toEqual([
+      ['VI_PRIMARY', 'MASTER', 100, true, true],
+      ['VI_STANDBY', 'BACKUP', 90, false, false],
+    ]);
+    // Track scripts run as the vrrp_script's user; nothing outside the list runs.
+    expect(runner.ran.filter((r) => r.startsWith('node1')).sort()).toEqual([
+      'node1: (as oracle) /etc/keepalived/primary_check.sh',
+      'node1: (as oracle) /etc/keepalived/standby_check.sh',
+      'node1: cat -- /etc/keepalived/keepalived.conf',
+      'node1: ip -o addr show',
+      'node1: systemctl show --property=Id,ActiveState,SubState,MainPID,MemoryCurrent,ExecMainStartTimestamp,ActiveEnterTimestamp,NRestarts,ControlGroup keepalived',
+    ]);
+  });
+
+  it('an unreachable node is a fact with its reason, and the other node is still read', async () => {
+    const hosts = healthy();
+    hosts.node2!.unreachable = true;
+    const status = await createStatusCollector(CONFIG, new ScriptedRunner(hosts)).collect({ kind: 'node', name: 'node1', cluster: 'orcl' });
+    const orcl = status.clusters[0]!;
+    expect(orcl.nodes[1]).toMatchObject({ name: 'node2', reachable: false, keepalived: 'unknown', error: expect.stringMatching(/timed out/) });
+    expect(orcl.nodes[0]).toMatchObject({ reachable: true });
+    expect(orcl.warnings.map((w) => w.code)).toContain('node_unreachable');
+  });
+
+  it('a track script that is missing is check_failed, not a role answer', async () => {
+    const hosts = healthy();
+    hosts.node2!.scripts = { '/etc/keepalived/primary_check.sh': 1 };
+    const status = await createStatusCollector(CONFIG, new ScriptedRunner(hosts)).collect({ kind: 'all' });
+    const failed = status.clusters[0]!.warnings.filter((w) => w.code === 'check_failed');
+    expect(failed).toEqual([expect.objectContaining({ nodes: ['node2'] })]);
+  });
+});
