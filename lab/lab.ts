@@ -308,7 +308,7 @@ export async function labStatus(opts: LabOptions = {}): Promise<{ info: LabInfo;
       execInHost(host, ['systemctl', 'is-active', 'keepalived']).then((r) => r.stdout.trim() || `exit ${r.code}`),
       // Admin state of the bridge-side veth: the UP flag inside <...> is what `cut` clears.
       run('ip', ['-o', 'link', 'show', 'dev', host.veth]).then((r): 'up' | 'cut' => (/<[^>]*\bUP\b[^>]*>/.test(r.stdout) ? 'up' : 'cut')),
-      sshdAnswers(host.ip, 500),
+      sshdAnswers(host.ip, 1_500),
     ]);
     const vips = Object.entries(holders).filter(([, nodes]) => nodes.includes(host.name)).map(([vip]) => vip);
     return { name: host.name, ip: host.ip, cluster: host.cluster, role, keepalived: active, link, sshd, vips };
