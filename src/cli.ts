@@ -111,10 +111,21 @@ async function runConsole(): Promise<number> {
   const receiver = new ConsoleReceiver({ input: process.stdin, output: process.stdout, webApi, channelId, userId, onClose: () => closed() });
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const runtime = await startRuntime({ role: 'all', env, config, logger, receiver, token: 'xoxb-console-local', botUserId: 'U0VIPBOT' });
-  await Promise.race([done, waitForSignal()]);
+  const interrupted = await Promise.race([done.then(() => false), waitForSignal().then(() => true)]);
+  // Input ended (e.g. commands piped in): let queued work finish and print before leaving.
+  if (!interrupted && runtime.queue) await waitForIdle(runtime.queue.queue, 60_000);
   await runtime.stop();
   await webApi.stop();
   return 0;
+}
+
+async function waitForIdle(queue: { getJobCounts(...states: string[]): Promise<Record<string, number>> }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(counts).every((n) => n === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function waitForSignal(): Promise<void> {

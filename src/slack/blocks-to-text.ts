@@ -25,5 +25,16 @@ export function blocksToText(blocks: readonly unknown[]): string {
         break;
     }
   }
-  return lines.join('\n');
+  return emojiToUnicode(lines.join('\n'));
+}
+
+const EMOJI: Record<string, string> = {
+  warning: '⚠️', x: '❌', white_check_mark: '✅', heavy_check_mark: '✔️', large_green_circle: '🟢', red_circle: '🔴',
+  rotating_light: '🚨', electric_plug: '🔌', octagonal_sign: '🛑', jigsaw: '🧩', grey_question: '❔', balance_scale: '⚖️',
+  hourglass_flowing_sand: '⏳', information_source: 'ℹ️', no_entry_sign: '🚫', '+1': '👍', arrow_right: '➡️',
+};
+
+/** Slack `:emoji:` codes as the characters a terminal can show; unknown codes stay as typed. */
+export function emojiToUnicode(text: string): string {
+  return text.replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole);
 }

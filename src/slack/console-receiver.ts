@@ -7,7 +7,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Receiver } from '@slack/bolt';
 import type { BoltApp } from './bolt-app.ts';
 import type { LocalWebApi, RecordedCall } from './local-web-api.ts';
-import { blocksToText } from './blocks-to-text.ts';
+import { blocksToText, emojiToUnicode } from './blocks-to-text.ts';
 
 export interface ConsoleReceiverOptions {
   input: NodeJS.ReadableStream;
@@ -99,7 +99,7 @@ export class ConsoleReceiver implements Receiver {
         if (acked) return;
         acked = true;
         const r = response as { text?: string; blocks?: unknown[] } | undefined;
-        if (r?.text || r?.blocks) this.print(`(only you) ${r.blocks ? blocksToText(r.blocks) : r.text}`);
+        if (r?.text || r?.blocks) this.print(`(only you) ${r.blocks ? blocksToText(r.blocks) : emojiToUnicode(r.text ?? '')}`);
       },
     });
   }
@@ -107,7 +107,7 @@ export class ConsoleReceiver implements Receiver {
 
 function renderCall(call: RecordedCall): string {
   const a = call.args;
-  const body = (): string => (Array.isArray(a.blocks) ? blocksToText(a.blocks) : String(a.text ?? ''));
+  const body = (): string => (Array.isArray(a.blocks) ? blocksToText(a.blocks) : emojiToUnicode(String(a.text ?? '')));
   switch (call.method) {
     case 'chat.postMessage':
       return `${a.thread_ts ? '  ↳ (thread) ' : ''}[vipbot] ${body()}`;
