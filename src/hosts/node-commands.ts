@@ -318,6 +318,12 @@ export function documentedCommands(): CommandTemplate[] {
   return CommandId.options.map((id) => ({ id, ...CATALOG[id], template: [...CATALOG[id].template] }));
 }
 
+/** The README's table of node commands (markdown), generated so it cannot drift from the code. */
+export function renderCommandsMarkdown(): string {
+  const rows = documentedCommands().map((c) => `| \`${c.id}\` | \`${c.template.join(' ')}\` | ${c.runs} | ${c.mutates ? 'yes' : 'no'} | ${c.purpose} |`);
+  return ['| id | command | runs | changes the host | why |', '|---|---|---|---|---|', ...rows].join('\n') + '\n';
+}
+
 /** A track script to allow in the sudoers example. */
 export interface SudoersTrackScript {
   /** vrrp_script `user`; absent = root. */

@@ -12,7 +12,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
-import type { SshSettings } from '../config/config.ts';
+import type { ResolvedNode, SshSettings } from '../config/config.ts';
 import { VipbotError } from '../errors.ts';
 import { mapWithConcurrency, type Settled } from './fan-out.ts';
 import { hostKeyError, knownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, verifyHostKey, type HostKeyVerdict, type KnownHosts } from './known-hosts.ts';
@@ -23,6 +23,11 @@ export interface SshTarget {
   name: string;
   host: string;
   ssh: SshSettings;
+}
+
+/** The pool's view of a configured node. */
+export function sshTargetFor(node: Pick<ResolvedNode, 'node' | 'ssh'>): SshTarget {
+  return { name: node.node.name, host: node.node.host, ssh: node.ssh };
 }
 
 /** What a command did. A non-zero `code` is an answer, not a failure of the pool. */

@@ -15,6 +15,7 @@ import {
   listKeepalivedProcesses,
   quoteShellWord,
   readConfig,
+  renderCommandsMarkdown,
   runTrackScript,
   serviceIsActive,
   serviceReload,
@@ -279,6 +280,14 @@ describe('documentation', () => {
     for (const d of docs) expect(d.program).toMatch(d.id === 'run-track-script' ? /^<script>$/ : /^\/usr\/s?bin\/[a-z]+$/);
   });
 
+  it('renders the README table from the same list', () => {
+    const table = renderCommandsMarkdown().split('\n');
+    expect(table[0]).toBe('| id | command | runs | changes the host | why |');
+    expect(table).toContain('| `read-config` | `cat -- <configPath>` | as the SSH user (or root with sudo) | no | read keepalived.conf (or its backup) |');
+    expect(table.filter((l) => l.startsWith('| `'))).toHaveLength(CommandId.options.length);
+  });
+
+  // The expected text below was checked with `visudo -cf` (sudo 1.9.13, Debian 12): "parsed OK".
   it('sudoersExample allows exactly the documented commands', () => {
     const text = sudoersExample('vipbot', {
       configPath: CONF,

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SshSettings } from '../../../src/config/config.ts';
 import { VipbotError } from '../../../src/errors.ts';
 import { listAddresses, readConfig, runTrackScript, stageConfig, serviceStop, type NodeCommand } from '../../../src/hosts/node-commands.ts';
-import { SshPool, type CommandEvent, type SshChannelLike, type SshClientLike, type SshPoolOptions, type SshTarget } from '../../../src/hosts/ssh-pool.ts';
+import { SshPool, sshTargetFor, type CommandEvent, type SshChannelLike, type SshClientLike, type SshPoolOptions, type SshTarget } from '../../../src/hosts/ssh-pool.ts';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/hosts/', import.meta.url));
 const pubLine = readFileSync(join(fixtures, 'keys/node1-ed25519.pub'), 'utf8').trim();
@@ -242,6 +242,13 @@ describe('running commands', () => {
     expect(text).not.toContain('TOP-SECRET');
     expect(text).not.toContain('PRIVATE KEY');
     expect(logs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('sshTargetFor', () => {
+  it('takes name, host and resolved ssh settings from a configured node', () => {
+    const ssh = target().ssh;
+    expect(sshTargetFor({ node: { name: 'node2', host: '198.51.100.2' }, ssh })).toEqual({ name: 'node2', host: '198.51.100.2', ssh });
   });
 });
 
