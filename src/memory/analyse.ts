@@ -17,7 +17,7 @@ import {
 import { describeProcess, inferProcessRoles } from './process-roles.ts';
 import { selectSamplesInWindow, type MemorySample } from './sample.ts';
 import { buildMemoryPoints, detectRestarts, findSampleGaps, type MemoryPoint } from './series.ts';
-import { fitLinearTrend } from './trend.ts';
+import { fitLinearTrend, type MemoryGap } from './trend.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -61,6 +61,12 @@ function formatDays(ms: number): string {
 
 function formatR2(r2: number): string {
   return r2.toFixed(2);
+}
+
+function describeGaps(gaps: readonly MemoryGap[]): string {
+  if (gaps.length === 0) return '';
+  const missed = gaps.reduce((sum, g) => sum + g.missed, 0);
+  return ` ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in sampling (about ${missed} sample${missed === 1 ? '' : 's'} missed).`;
 }
 
 interface Candidate extends LeakFinding {
@@ -166,7 +172,9 @@ export function analyseMemory(
     considerTrend(candidates, { subject: 'rss', label: 'keepalived total RSS' }, pointsOf(points, 'rss', segment), thresholds.rssGrowthPerDay, thresholds);
     considerTrend(candidates, { subject: 'anon', label: 'cgroup anon memory' }, pointsOf(points, 'anon', segment), thresholds.anonGrowthPerDay, thresholds);
   }
-  candidates.sort((a, b) => b.perDay - a.perDay);
+  // Name processes first (the most specific finding), then keepalived's total, then the cgroup's anon.
+  const subjectOrder = { process: 0, rss: 1, anon: 2 } as const;
+  candidates.sort((a, b) => subjectOrder[a.subject] - subjectOrder[b.subject] || b.perDay - a.perDay);
   const leaks: LeakFinding[] = candidates.filter((c) => c.longEnough).map(({ longEnough: _l, ...f }) => f);
 
   const base = {
@@ -205,7 +213,8 @@ export function analyseMemory(
       verdict: 'possible_leak',
       message: `Possible leak: ${named.map(describeFinding).join('; ')}. ` +
         'Steady growth across days in keepalived\'s own memory, not page cache' +
-        (restarts.length > 0 ? ` (${restarts.length} restart${restarts.length === 1 ? '' : 's'} in the window).` : '.'),
+        (restarts.length > 0 ? ` (${restarts.length} restart${restarts.length === 1 ? '' : 's'} in the window).` : '.') +
+        describeGaps(gaps),
     };
   }
 
@@ -249,7 +258,7 @@ export function analyseMemory(
       (unitMemory ? `, unit memory ${range(unitMemory)}.` : '.');
   }
   if (restarts.length > 0) message += ` keepalived restarted ${restarts.length} time${restarts.length === 1 ? '' : 's'}.`;
-  return { ...base, verdict: 'no_leak', message };
+  return { ...base, verdict: 'no_leak', message: message + describeGaps(gaps) };
 }
 
 /** One report per node found in the samples (plus `nodes` that had none), sorted by node name. */

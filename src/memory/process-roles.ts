@@ -61,7 +61,8 @@ export function inferProcessRoles(samples: readonly MemorySample[]): Map<number,
     const parent = sample.processes.find((p) => parents.has(p.pid));
     const key = parent?.pid ?? -1;
     const best = byParent.get(key);
-    if (!best || sample.processes.length > best.processes.length) byParent.set(key, sample);
+    // Ties go to the later sample: more CPU time accumulated tells the children apart better.
+    if (!best || sample.processes.length >= best.processes.length) byParent.set(key, sample);
   }
   for (const sample of samples) {
     for (const p of sample.processes) {
