@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { Document, isMap, isSeq } from 'yaml';
 import { createHostCgroups, detectCgroup, removeLabCgroups, type CgroupSetup } from './cgroup.ts';
 import { renderAccountFiles, renderHostEnv, renderSshdConfig } from './host-files.ts';
 import { PRIMARY_CHECK, ROLE_FILE, STANDBY_CHECK, renderKeepalivedConf } from './keepalived-conf.ts';
@@ -458,7 +458,20 @@ function renderVipbotYaml(dir: string, topology: Topology): string {
       nodes: c.nodes.map((n) => ({ name: n, host: topology.hosts.find((h) => h.name === n)?.ip ?? '' })),
     })),
   };
-  return `# Written by \`npm run lab -- up ${topology.hosts.length}\`; rewritten on every up.\n` + stringify(config);
+  // Short lists and the VIP/node entries in flow style, as a person would write the file (SPEC §3).
+  const doc = new Document(config);
+  for (const path of [['access', 'operators'], ['access', 'approvers'], ['access', 'viewers'], ['access', 'channels'], ['memory', 'dailySummary']]) {
+    const node = doc.getIn(path, true);
+    if (isSeq(node) || isMap(node)) node.flow = true;
+  }
+  const clusters = doc.get('clusters', true);
+  for (const cluster of isSeq(clusters) ? clusters.items : []) {
+    for (const key of ['vips', 'nodes']) {
+      const list = isMap(cluster) ? cluster.get(key, true) : undefined;
+      for (const item of isSeq(list) ? list.items : []) if (isMap(item)) item.flow = true;
+    }
+  }
+  return `# Written by \`npm run lab -- up ${topology.hosts.length}\`; rewritten on every up.\n` + doc.toString();
 }
 
 // ---------------------------------------------------------------------------------------------
