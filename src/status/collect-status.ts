@@ -8,24 +8,25 @@ import { mapWithConcurrency } from '../hosts/fan-out.ts';
 import type { StatusCollector } from '../jobs/job.ts';
 import { analyseCluster } from '../keepalived/analyse-cluster.ts';
 import type { NodeFacts, VipStatus } from '../model.ts';
-import { collectNodeFacts, type NodeRunner } from './collect-node-facts.ts';
+import { collectNodeFacts, type NodeRunner, type TrackScriptMemo } from './collect-node-facts.ts';
 
 const NODE_CONCURRENCY = 32;
 
 export function createStatusCollector(config: VipbotConfig, runner: NodeRunner): StatusCollector {
+  const memo: TrackScriptMemo = new Map();
   return {
     async collect(target: Target, signal?: AbortSignal): Promise<VipStatus> {
       const clusterName = target.kind === 'cluster' ? target.name : target.kind === 'node' ? target.cluster : undefined;
       const clusters = config.clusters.filter((c) => clusterName === undefined || c.name === clusterName);
       const nodes = allNodes(config).filter((n) => clusters.includes(n.cluster));
-      const settled = await mapWithConcurrency(nodes, NODE_CONCURRENCY, (n) => collectNodeFacts(runner, n, signal), signal);
+      const settled = await mapWithConcurrency(nodes, NODE_CONCURRENCY, (n) => collectNodeFacts(runner, n, { ...(signal ? { signal } : {}), memo }), signal);
       const facts = new Map<string, NodeFacts>();
       settled.forEach((s, i) => {
         const n = nodes[i]!;
         facts.set(n.node.name, s.ok ? s.value : { node: n.node.name, host: n.node.host, reachable: false, error: String(s.error), trackScripts: [] });
       });
       return {
-        clusters: clusters.map((c) => analyseCluster(c, c.nodes.map((n) => facts.get(n.node.name)!))),
+        clusters: clusters.map((c) => analyseCluster(c, c.nodes.map((n) => facts.get(n.name)!))),
         collectedAt: new Date().toISOString(),
       };
     },

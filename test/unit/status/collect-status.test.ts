@@ -97,4 +97,23 @@ describe('createStatusCollector', () => {
     const failed = status.clusters[0]!.warnings.filter((w) => w.code === 'check_failed');
     expect(failed).toEqual([expect.objectContaining({ nodes: ['node2'] })]);
   });
+
+  it('a warm collection starts the known track scripts together with the reads, and follows a changed config', async () => {
+    const hosts = healthy();
+    const runner = new ScriptedRunner(hosts);
+    const collector = createStatusCollector(CONFIG, runner);
+    await collector.collect({ kind: 'all' });
+    runner.ran.length = 0;
+    await collector.collect({ kind: 'all' });
+    expect(runner.ran.filter((r) => r.startsWith('node1'))[0]).toMatch(/check\.sh$/);
+
+    // The operator moved node2's primary check: the guessed result for the old path must not be used.
+    hosts.node2!.conf = hosts.node2!.conf.replace('/etc/keepalived/primary_check.sh', '/opt/dg/primary_check.sh');
+    hosts.node2!.scripts['/opt/dg/primary_check.sh'] = 0;
+    runner.ran.length = 0;
+    const status = await collector.collect({ kind: 'all' });
+    const node2 = status.clusters[0]!.nodes[1]!;
+    expect(node2.instances.find((i) => i.name === 'VI_PRIMARY')?.checksPass).toBe(true);
+    expect(runner.ran).toContain('node2: (as oracle) /opt/dg/primary_check.sh');
+  });
 });
