@@ -52,7 +52,6 @@ const INIT_SCRIPT = join(LAB_SOURCE_DIR, 'host', 'init.sh');
 /** Environment of commands run inside hosts: as clean as an SSH session's. */
 const HOST_ENV = { PATH: LAB_PATH, HOME: '/root', USER: 'root', LOGNAME: 'root', LANG: 'C', SHELL: '/bin/bash' };
 const ROLE_TEXT: Record<LabRole, string> = { PRIMARY: 'PRIMARY', STANDBY: 'PHYSICAL STANDBY', down: 'down' };
-const NODE_NAME = /^node[1-9][0-9]?$/;
 
 /** The lab dir: `opts.dir`, else `$VIPBOT_LAB_DIR`, else `<repo>/.lab`. */
 export function labDir(opts: LabOptions = {}): string {
