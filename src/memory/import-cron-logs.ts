@@ -48,7 +48,7 @@ function positiveDiffs(times: number[]): number[] {
 }
 
 /** Index of the first element ≥ value in a sorted array. */
-function lowerBound(sorted: number[], value: number): number {
+function lowerBound(sorted: readonly number[], value: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -59,26 +59,36 @@ function lowerBound(sorted: number[], value: number): number {
   return lo;
 }
 
-function nearestWithin(sorted: number[], value: number, tolerance: number): number | undefined {
-  const i = lowerBound(sorted, value - tolerance);
-  let best: number | undefined;
-  for (let j = i; j < sorted.length && sorted[j]! <= value + tolerance; j += 1) {
-    if (best === undefined || Math.abs(sorted[j]! - value) < Math.abs(best - value)) best = sorted[j]!;
+/**
+ * How far a ps_mem.log `date` may precede the earliest possible time of a mem.log entry and still be
+ * the same cron run: the two crontab lines start together but print a second or two apart.
+ */
+const SAME_RUN_SKEW_MS = 60_000;
+
+/** Index of the unused ps time nearest to `value` within [min, max], or -1. */
+function nearestUnused(ps: readonly number[], isUsed: (j: number) => boolean, value: number, min: number, max: number): number {
+  let best = -1;
+  for (let j = lowerBound(ps, min); j < ps.length && ps[j]! <= max; j += 1) {
+    if (isUsed(j)) continue;
+    if (best === -1 || Math.abs(ps[j]! - value) < Math.abs(ps[best]! - value)) best = j;
   }
   return best;
 }
 
 /**
- * Sample times for mem.log entries. Consecutive entries with the same `since` and the same relative
- * text form a group whose real times lie in [lo, lo + granularity). The group is laid on the ps_mem.log
- * dates in that window (the alignment matching most entries, earliest on a tie); without ps dates the
- * entries are spread at the log's cadence from the earliest possible time.
+ * Sample times for mem.log entries, in file order (which is time order). An entry's real time lies in
+ * [since + ago, + the granularity of the relative text). Fine entries (minutes) take the ps_mem.log
+ * `date` next to them. Consecutive coarse entries with the same text form a group ("2 days ago" ×24 in
+ * a full hourly log), which is laid on the unused ps dates inside its window — the alignment matching
+ * most entries, earliest on a tie; without ps dates, the group is spread at the log's cadence.
  */
 export function placeStatusEntries(entries: readonly StatusLogEntry[], psTimes: readonly number[], toleranceMs = DEFAULT_MERGE_WINDOW_MS): number[] {
   const ps = [...psTimes].sort((a, b) => a - b);
   const fine = entries.filter((e) => e.granularityMs <= HOUR).map((e) => e.t);
   const cadence = median(positiveDiffs(ps)) ?? median(positiveDiffs(fine)) ?? HOUR;
+  const used = new Set<number>();
   const times: number[] = [];
+  let last = -Infinity;
   let i = 0;
   while (i < entries.length) {
     const first = entries[i]!;
@@ -91,26 +101,47 @@ export function placeStatusEntries(entries: readonly StatusLogEntry[], psTimes: 
     const lo = first.t;
     const hi = lo + first.granularityMs;
     if (first.granularityMs <= toleranceMs) {
-      for (let j = 0; j < k; j += 1) times.push(lo);
-    } else {
-      let best: { start: number; matches: Array<number | undefined>; count: number } | undefined;
-      for (let c = lowerBound(ps, lo - toleranceMs); c < ps.length && ps[c]! < hi + toleranceMs; c += 1) {
-        const start = ps[c]!;
-        const matches: Array<number | undefined> = [];
-        let count = 0;
-        for (let j = 0; j < k; j += 1) {
-          const expected = start + j * cadence;
-          const hit = expected < hi + toleranceMs ? nearestWithin(ps, expected, toleranceMs) : undefined;
-          matches.push(hit);
-          if (hit !== undefined) count += 1;
-        }
-        if (!best || count > best.count) best = { start, matches, count };
+      for (let j = 0; j < k; j += 1) {
+        const hit = nearestUnused(ps, (j) => used.has(j), lo, Math.max(last, lo - toleranceMs), lo + first.granularityMs + toleranceMs);
+        if (hit !== -1) used.add(hit);
+        last = hit !== -1 ? ps[hit]! : Math.max(last, lo);
+        times.push(last);
       }
-      if (best) {
-        for (let j = 0; j < k; j += 1) times.push(best.matches[j] ?? best.start + j * cadence);
-      } else {
-        const step = Math.min(cadence, first.granularityMs / k);
-        for (let j = 0; j < k; j += 1) times.push(Math.round(lo + j * step));
+      i += k;
+      continue;
+    }
+    let best: { hits: number[]; count: number; start: number } | undefined;
+    for (let c = lowerBound(ps, Math.max(last, lo - SAME_RUN_SKEW_MS)); c < ps.length && ps[c]! < hi + SAME_RUN_SKEW_MS; c += 1) {
+      if (used.has(c)) continue;
+      const hits: number[] = [c];
+      const taken = new Set([c]);
+      let prev = ps[c]!;
+      for (let j = 1; j < k; j += 1) {
+        const expected = ps[c]! + j * cadence;
+        const hit = expected < hi + SAME_RUN_SKEW_MS
+          ? nearestUnused(ps, (x) => used.has(x) || taken.has(x), expected, Math.max(prev + 1, expected - toleranceMs), Math.min(expected + toleranceMs, hi + SAME_RUN_SKEW_MS))
+          : -1;
+        hits.push(hit);
+        if (hit !== -1) {
+          taken.add(hit);
+          prev = ps[hit]!;
+        }
+      }
+      const count = hits.filter((h) => h !== -1).length;
+      if (!best || count > best.count) best = { hits, count, start: ps[c]! };
+    }
+    if (best) {
+      for (let j = 0; j < k; j += 1) {
+        const hit = best.hits[j]!;
+        if (hit !== -1) used.add(hit);
+        last = hit !== -1 ? ps[hit]! : Math.max(last, best.start + j * cadence);
+        times.push(last);
+      }
+    } else {
+      const step = Math.min(cadence, first.granularityMs / k);
+      for (let j = 0; j < k; j += 1) {
+        last = Math.max(last, Math.round(lo + j * step));
+        times.push(last);
       }
     }
     i += k;
