@@ -446,6 +446,7 @@ export class SshPool {
         if (settled) return;
         settled = true;
         clearTimeout(guard);
+        clearTimeout(openGuard);
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
@@ -459,6 +460,18 @@ export class SshPool {
         this.retire(conn);
         stop(commandTimeoutError(target, cmd, `no answer within ${Math.round(guardMs / 1000)}s (client-side guard; the connection is being replaced)`));
       }, guardMs);
+      // A pooled connection to a host that vanished (cable cut, host frozen) takes no new channel and
+      // says nothing: opening a channel is a round trip, so no answer within connectTimeout means
+      // the host is unreachable now. Fail within the same bound a fresh connect has, never hang.
+      const openGuard = setTimeout(() => {
+        if (channel || settled) return;
+        this.retire(conn);
+        stop(new VipbotError(
+          'ssh_connect_timeout',
+          `${target.name} (${target.host}) stopped answering: no reply on its open SSH connection within ${Math.round(target.ssh.connectTimeout / 1000)}s`,
+          'the host or the network to it is down; check it from the console or its management interface',
+        ));
+      }, target.ssh.connectTimeout);
       const onAbort = () => stop(abortedError(target, cmd));
       signal?.addEventListener('abort', onAbort, { once: true });
       const collect = (into: Buffer[], stream: 'out' | 'err') => (chunk: Buffer) => {
@@ -474,6 +487,7 @@ export class SshPool {
         noTrim: true,
         onChannel: (ch) => {
           channel = ch;
+          clearTimeout(openGuard);
           ch.on('exit', () => {
             exited = true;
           });

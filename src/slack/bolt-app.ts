@@ -2,14 +2,12 @@
  * The Bolt app: the only place that knows Bolt. It acks every `/vip` command with the dispatcher's
  * ephemeral answer (the dispatcher queues slow work first, so the ack stays well under Slack's 3 s).
  */
-import bolt from '@slack/bolt';
-import type { Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import { LogLevel, type Logger as SlackLogger } from '@slack/logger';
 import type { CommandDispatcher } from '../commands/dispatch.ts';
 import type { Logger } from '../logger.ts';
 
-const { App, HTTPReceiver, SocketModeReceiver } = bolt;
-export type BoltApp = InstanceType<typeof App>;
+export type BoltApp = App;
 
 export interface BoltAppOptions {
   token: string;
