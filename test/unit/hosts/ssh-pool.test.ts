@@ -36,6 +36,8 @@ interface ExecReply {
   hold?: Promise<void>;
   /** Channel never opens: the exec fails like a dead connection. */
   failOpen?: Error;
+  /** The host vanished without a word: the channel never opens and nothing ever comes back. */
+  silent?: boolean;
 }
 
 class FakeChannel implements SshChannelLike {
@@ -111,6 +113,7 @@ class FakeClient implements SshClientLike {
     this.host.commands.push({ command, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     await tick(1);
     if (reply.failOpen) throw reply.failOpen;
+    if (reply.silent) return new Promise<never>(() => undefined);
     const channel = new FakeChannel();
     this.host.channels.push(channel);
     options.onChannel?.(channel);
@@ -499,5 +502,21 @@ describe('connect failures become coded errors', () => {
     const codes = await Promise.all([1, 2, 3].map(() => codeOf(pool.run(target(), listAddresses()))));
     expect(codes).toEqual(['ssh_auth_failed', 'ssh_auth_failed', 'ssh_auth_failed']);
     expect(host.connects).toBe(1);
+  });
+});
+
+describe('a pooled connection whose host went silent', () => {
+  it('fails within connectTimeout as unreachable and the next command gets a new connection', async () => {
+    const t = target({ connectTimeout: 200 });
+    await pool.run(t, listAddresses());
+    host.reply = () => ({ silent: true });
+    const started = performance.now();
+    expect(await codeOf(pool.run(t, listAddresses()))).toBe('ssh_connect_timeout');
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(1000);
+    host.reply = () => ({ code: 0, stdout: 'ok\n' });
+    await pool.run(t, listAddresses());
+    expect(host.connects).toBe(2);
   });
 });
