@@ -117,7 +117,7 @@ export function timeTicks(from: number, to: number, zone: string, maxTicks: numb
   };
   if (span > 2 * 86_400_000) {
     const days = span / 86_400_000;
-    const step = [1, 2, 3, 7, 14, 28].find((s) => days / s <= maxTicks) ?? Math.ceil(days / maxTicks);
+    const step = [1, 2, 3, 7, 14, 28].find((s) => Math.floor(days / s) + 1 <= maxTicks) ?? Math.ceil(days / maxTicks);
     const ticks: TimeTick[] = [];
     let t = startOfDayInZone(from, zone);
     let index = 0;
@@ -132,7 +132,7 @@ export function timeTicks(from: number, to: number, zone: string, maxTicks: numb
     return ticks;
   }
   const hours = span / 3_600_000;
-  const step = [1, 2, 3, 6, 12, 24].find((s) => hours / s <= maxTicks) ?? 24;
+  const step = [1, 2, 3, 6, 12, 24].find((s) => Math.floor(hours / s) + 1 <= maxTicks) ?? 24;
   const ticks: TimeTick[] = [];
   const quarter = 900_000;
   for (let t = Math.ceil(from / quarter) * quarter; t <= to; t += quarter) {
