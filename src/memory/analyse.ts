@@ -80,7 +80,7 @@ function considerTrend(
   threshold: number,
   thresholds: MemoryThresholds,
 ): void {
-  if (series.length < Math.max(3, Math.min(thresholds.minSamples, 6))) return;
+  if (series.length < Math.max(3, thresholds.minSamples)) return;
   const trend = fitLinearTrend(series);
   if (!trend || trend.perDay <= threshold || trend.r2 < thresholds.leakMinR2) return;
   candidates.push({

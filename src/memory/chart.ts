@@ -66,32 +66,34 @@ export function escapeXml(text: string): string {
 }
 
 /**
- * Approximate advance of DejaVu Sans text in px (per-character classes, ±5%), to keep labels inside
- * their panels without a font-metrics library.
+ * Advance widths (per 1000 em) of DejaVu Sans and DejaVu Sans Bold for ASCII 32–126, then → – … · ²,
+ * read from the fonts' hmtx tables, so labels can be fitted without a font-metrics library.
  */
-export function textWidth(text: string, fontSize: number, bold = false): number {
-  let em = 0;
+const ADVANCE_REGULAR = [318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636, 636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390, 337, 390, 838, 500, 500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612, 635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838, 838, 500, 1000, 318, 401];
+const ADVANCE_BOLD = [348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696, 696, 696, 696, 696, 696, 696, 696, 696, 400, 400, 838, 838, 838, 580, 1000, 774, 762, 734, 830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812, 774, 1103, 771, 724, 725, 457, 365, 457, 838, 500, 500, 675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687, 716, 716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 712, 365, 712, 838, 838, 500, 1000, 380, 438];
+const EXTRA_CHARS = '→–…·²';
+
+/** Width in px of text set in DejaVu Sans at `fontSize` (unknown characters count as 1 em). */
+export function measureTextWidth(text: string, fontSize: number, bold = false): number {
+  const table = bold ? ADVANCE_BOLD : ADVANCE_REGULAR;
+  let units = 0;
   for (const c of text) {
-    if (/[ilj.,:;'|!]/.test(c)) em += 0.3;
-    else if (/[ frt()\[\]\-]/.test(c)) em += 0.4;
-    else if (/[mwMW@]/.test(c)) em += 0.95;
-    else if (/[A-Z]/.test(c)) em += 0.72;
-    else if (/[0-9]/.test(c)) em += 0.64;
-    else if (/[a-z]/.test(c)) em += 0.6;
-    else em += 0.75;
+    const code = c.codePointAt(0)!;
+    const index = code >= 32 && code <= 126 ? code - 32 : EXTRA_CHARS.includes(c) ? 95 + EXTRA_CHARS.indexOf(c) : -1;
+    units += index === -1 ? 1000 : table[index]!;
   }
-  return em * fontSize * (bold ? 1.1 : 1);
+  return (units / 1000) * fontSize;
 }
 
 function fitText(text: string, fontSize: number, maxWidth: number, bold = false): string {
-  if (textWidth(text, fontSize, bold) <= maxWidth) return text;
+  if (measureTextWidth(text, fontSize, bold) <= maxWidth) return text;
   let cut = text;
-  while (cut.length > 1 && textWidth(`${cut}…`, fontSize, bold) > maxWidth) cut = cut.slice(0, -1);
+  while (cut.length > 1 && measureTextWidth(`${cut}…`, fontSize, bold) > maxWidth) cut = cut.slice(0, -1);
   return `${cut.trimEnd()}…`;
 }
 
 /** "Nice" axis step (1, 2, 2.5, 5 × 10^k) giving about `target` intervals up to `max`. */
-export function niceStep(max: number, target = 4): number {
+export function pickNiceStep(max: number, target = 4): number {
   if (!(max > 0)) return 1;
   const raw = max / target;
   const power = 10 ** Math.floor(Math.log10(raw));
@@ -108,39 +110,38 @@ interface TimeTick {
   label: string;
 }
 
-/** Ticks at local midnights (every n days) or, for short windows, every n hours, at most `maxTicks`. */
-export function timeTicks(from: number, to: number, zone: string, maxTicks: number): TimeTick[] {
-  const span = to - from;
+/** Ticks at local midnights (every n days) or, for short windows, every n hours: the finest step giving at most `maxTicks`. */
+export function buildTimeTicks(from: number, to: number, zone: string, maxTicks: number): TimeTick[] {
   const dayLabel = (t: number): string => {
     const w = wallTimeInZone(t, zone);
     return `${w.day} ${MONTH_NAMES[w.month - 1]}`;
   };
-  if (span > 2 * 86_400_000) {
-    const days = span / 86_400_000;
-    const step = [1, 2, 3, 7, 14, 28].find((s) => Math.floor(days / s) + 1 <= maxTicks) ?? Math.ceil(days / maxTicks);
-    const ticks: TimeTick[] = [];
-    let t = startOfDayInZone(from, zone);
-    let index = 0;
-    while (t <= to) {
-      if (t >= from) {
-        if (index % step === 0) ticks.push({ t, label: dayLabel(t) });
-        index += 1;
-      }
+  if (to - from > 2 * 86_400_000) {
+    const midnights: number[] = [];
+    for (let t = startOfDayInZone(from, zone); t <= to;) {
+      if (t >= from) midnights.push(t);
+      // Noon-to-midnight stepping stays on calendar days across DST changes.
       const w = wallTimeInZone(t + 36 * 3_600_000, zone);
       t = wallTimeToEpoch({ year: w.year, month: w.month, day: w.day, hour: 0, minute: 0, second: 0 }, { kind: 'iana', name: zone });
     }
-    return ticks;
+    for (const step of [1, 2, 3, 7, 14, 28, 91, 182, 365]) {
+      const ticks = midnights.filter((_, i) => i % step === 0);
+      if (ticks.length <= maxTicks || step === 365) return ticks.map((t) => ({ t, label: dayLabel(t) }));
+    }
   }
-  const hours = span / 3_600_000;
-  const step = [1, 2, 3, 6, 12, 24].find((s) => Math.floor(hours / s) + 1 <= maxTicks) ?? 24;
-  const ticks: TimeTick[] = [];
   const quarter = 900_000;
+  const hours: Array<{ t: number; hour: number }> = [];
   for (let t = Math.ceil(from / quarter) * quarter; t <= to; t += quarter) {
     const w = wallTimeInZone(t, zone);
-    if (w.minute !== 0 || w.hour % step !== 0) continue;
-    ticks.push({ t, label: w.hour === 0 ? dayLabel(t) : `${String(w.hour).padStart(2, '0')}:00` });
+    if (w.minute === 0) hours.push({ t, hour: w.hour });
   }
-  return ticks;
+  for (const step of [1, 2, 3, 6, 12, 24]) {
+    const ticks = hours.filter((h) => h.hour % step === 0);
+    if (ticks.length <= maxTicks || step === 24) {
+      return ticks.map((h) => ({ t: h.t, label: h.hour === 0 ? dayLabel(h.t) : `${String(h.hour).padStart(2, '0')}:00` }));
+    }
+  }
+  return [];
 }
 
 /** The panel's reason under the title, longest first: the caller keeps the first that fits. */
@@ -160,7 +161,7 @@ function reasonLines(report: NodeMemoryReport): string[] {
 }
 
 function firstThatFits(candidates: readonly string[], fontSize: number, maxWidth: number, bold: boolean): string {
-  return candidates.find((c) => textWidth(c, fontSize, bold) <= maxWidth) ?? fitText(candidates[candidates.length - 1] ?? '', fontSize, maxWidth, bold);
+  return candidates.find((c) => measureTextWidth(c, fontSize, bold) <= maxWidth) ?? fitText(candidates[candidates.length - 1] ?? '', fontSize, maxWidth, bold);
 }
 
 function mib(bytes: number): string {
@@ -168,13 +169,13 @@ function mib(bytes: number): string {
   return v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
-function figuresLine(report: NodeMemoryReport): string {
+function figuresLine(report: NodeMemoryReport): string[] {
   const parts: string[] = [];
   if (report.unitMemory) parts.push(`unit ${mib(report.unitMemory.first)}→${mib(report.unitMemory.last)}${report.rss ? '' : ' MiB'}`);
   if (report.rss) parts.push(`RSS ${mib(report.rss.first)}→${mib(report.rss.last)} MiB`);
   if (report.restarts.length > 0) parts.push(`${report.restarts.length} restart${report.restarts.length === 1 ? '' : 's'}`);
   if (report.gaps.length > 0) parts.push(`${report.gaps.length} gap${report.gaps.length === 1 ? '' : 's'}`);
-  return parts.join(' · ');
+  return parts;
 }
 
 /**
@@ -227,20 +228,21 @@ function renderPanel(node: ChartNode, box: PanelBox, options: ChartOptions): str
   const textX = box.x + pad + 8;
   const textW = box.w - pad * 2 - 8;
   // Verdict badge at the right of the title line: the thing to read at thumbnail size.
-  const badgeW = textWidth(style.badge, 22, true) + 28;
+  const badgeW = measureTextWidth(style.badge, 22, true) + 28;
   const badgeX = box.x + box.w - pad - badgeW;
   out.push(`<rect x="${badgeX.toFixed(1)}" y="${box.y + 14}" width="${badgeW.toFixed(1)}" height="36" rx="8" fill="${style.color}"/>`);
   out.push(`<text x="${(badgeX + badgeW / 2).toFixed(1)}" y="${box.y + 40}" font-size="22" font-weight="bold" text-anchor="middle" fill="#ffffff">${escapeXml(style.badge)}</text>`);
   out.push(`<text x="${textX}" y="${box.y + 42}" font-size="32" font-weight="bold" fill="#111">${escapeXml(fitText(report.node, 32, badgeX - textX - 12, true))}</text>`);
   out.push(`<text x="${textX}" y="${box.y + 76}" font-size="23" font-weight="bold" fill="${style.color}">${escapeXml(firstThatFits(reasonLines(report), 23, textW, true))}</text>`);
+  // Restart and gap counts go first when space is short: the plot shows both anyway.
   const figures = figuresLine(report);
-  if (figures) out.push(`<text x="${textX}" y="${box.y + 105}" font-size="21" fill="#444">${escapeXml(firstThatFits([figures, figures.replace(/ · \d+ gaps?$/, '')], 21, textW, false))}</text>`);
+  if (figures.length > 0) out.push(`<text x="${textX}" y="${box.y + 105}" font-size="21" fill="#444">${escapeXml(firstThatFits(figures.map((_, i) => figures.slice(0, figures.length - i).join(' · ')), 21, textW, false))}</text>`);
 
   const plot = { x: box.x + 100, y: box.y + 128, w: box.w - 100 - pad, h: box.h - 128 - 46 };
   const points = buildMemoryPoints(node.samples.filter((s) => s.t >= options.window.from && s.t <= options.window.to));
   const series = SERIES.map((s) => ({ ...s, points: seriesPoints(points, s.key) })).filter((s) => s.points.length > 0);
   const maxValue = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.value)));
-  const step = niceStep(maxValue > 0 ? maxValue * 1.05 : 1);
+  const step = pickNiceStep(maxValue > 0 ? maxValue * 1.05 : 1);
   const yMax = Math.max(step, Math.ceil((maxValue * 1.05) / step) * step);
   const { from, to } = options.window;
   const span = Math.max(1, to - from);
@@ -250,18 +252,18 @@ function renderPanel(node: ChartNode, box: PanelBox, options: ChartOptions): str
   // Grid and y axis (MiB).
   const midY = plot.y + plot.h / 2;
   out.push(`<text x="${box.x + 36}" y="${midY}" font-size="20" text-anchor="middle" fill="#444" transform="rotate(-90 ${box.x + 36} ${midY})">MiB</text>`);
-  for (let v = 0; v <= yMax + step / 1000; v += step) {
+  for (let v = 0; v <= (series.length > 0 ? yMax + step / 1000 : 0); v += step) {
     const yy = y(v).toFixed(1);
     out.push(`<line x1="${plot.x}" y1="${yy}" x2="${plot.x + plot.w}" y2="${yy}" stroke="${v === 0 ? '#57606a' : '#e1e4e8'}" stroke-width="${v === 0 ? 2 : 1.5}"/>`);
     out.push(`<text x="${plot.x - 12}" y="${(y(v) + 7).toFixed(1)}" font-size="20" text-anchor="end" fill="#333">${escapeXml(num(Number(v.toPrecision(6))))}</text>`);
   }
-  const ticks = timeTicks(from, to, options.timezone, Math.max(2, Math.floor(plot.w / 105)));
+  const ticks = buildTimeTicks(from, to, options.timezone, Math.max(2, Math.floor(plot.w / 90)));
   for (const tick of ticks) {
     const xx = x(tick.t).toFixed(1);
     out.push(`<line x1="${xx}" y1="${plot.y}" x2="${xx}" y2="${plot.y + plot.h}" stroke="#eef0f2" stroke-width="1.5"/>`);
     out.push(`<line x1="${xx}" y1="${plot.y + plot.h}" x2="${xx}" y2="${plot.y + plot.h + 8}" stroke="#57606a" stroke-width="2"/>`);
     // A label at the plot's right end would spill out of the panel: right-align it instead.
-    const anchor = x(tick.t) + textWidth(tick.label, 20) / 2 > box.x + box.w - 6 ? 'end' : 'middle';
+    const anchor = x(tick.t) + measureTextWidth(tick.label, 20) / 2 > box.x + box.w - 6 ? 'end' : 'middle';
     out.push(`<text x="${anchor === 'end' ? plot.x + plot.w : xx}" y="${plot.y + plot.h + 32}" font-size="20" text-anchor="${anchor}" fill="#333">${escapeXml(tick.label)}</text>`);
   }
 
@@ -326,7 +328,7 @@ export function buildMemoryChartSvg(nodes: readonly ChartNode[], options: ChartO
   let lx = margin;
   let ly = 128;
   for (const item of items) {
-    const itemW = 54 + textWidth(item.label, 23) + 30;
+    const itemW = 54 + measureTextWidth(item.label, 23) + 30;
     if (lx > margin && lx + itemW - 30 > width - margin) {
       lx = margin;
       ly += 34;

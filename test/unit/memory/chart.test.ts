@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseMemory } from '../../../src/memory/analyse.ts';
-import { buildMemoryChartSvg, escapeXml, niceStep, renderMemoryChart, timeTicks, type ChartNode } from '../../../src/memory/chart.ts';
+import { buildMemoryChartSvg, escapeXml, pickNiceStep, renderMemoryChart, buildTimeTicks, type ChartNode } from '../../../src/memory/chart.ts';
 import { importCronLogs } from '../../../src/memory/import-cron-logs.ts';
 import { generateMemorySeries, type SyntheticSeriesOptions } from '../../../src/memory/synthetic.ts';
 import { readMemoryFixture } from './fixtures.ts';
@@ -87,17 +87,17 @@ describe('axes', () => {
     [1, 0.25],
     [0, 1],
     [2500, 1000],
-  ])('niceStep(%d) = %d', (max, step) => {
-    expect(niceStep(max)).toBe(step);
+  ])('pickNiceStep(%d) = %d', (max, step) => {
+    expect(pickNiceStep(max)).toBe(step);
   });
 
   it('puts day ticks at local midnight and hour ticks for short windows', () => {
-    expect(timeTicks(Date.parse('2025-03-01T00:00:00Z'), Date.parse('2025-03-04T00:00:00Z'), 'Europe/Moscow', 10)).toEqual([
+    expect(buildTimeTicks(Date.parse('2025-03-01T00:00:00Z'), Date.parse('2025-03-04T00:00:00Z'), 'Europe/Moscow', 10)).toEqual([
       { t: Date.parse('2025-03-01T21:00:00Z'), label: '2 Mar' },
       { t: Date.parse('2025-03-02T21:00:00Z'), label: '3 Mar' },
       { t: Date.parse('2025-03-03T21:00:00Z'), label: '4 Mar' },
     ]);
-    expect(timeTicks(Date.parse('2025-03-01T00:00:00Z'), Date.parse('2025-03-01T12:00:00Z'), 'UTC', 4).map((t) => t.label)).toEqual(['1 Mar', '06:00', '12:00']);
-    expect(timeTicks(Date.parse('2025-03-01T00:00:00Z'), Date.parse('2025-03-31T00:00:00Z'), 'UTC', 5).map((t) => t.label)).toEqual(['1 Mar', '8 Mar', '15 Mar', '22 Mar', '29 Mar']);
+    expect(buildTimeTicks(Date.parse('2025-03-01T00:00:00Z'), Date.parse('2025-03-01T12:00:00Z'), 'UTC', 4).map((t) => t.label)).toEqual(['1 Mar', '06:00', '12:00']);
+    expect(buildTimeTicks(Date.parse('2025-03-01T00:00:00Z'), Date.parse('2025-03-31T00:00:00Z'), 'UTC', 5).map((t) => t.label)).toEqual(['1 Mar', '8 Mar', '15 Mar', '22 Mar', '29 Mar']);
   });
 });
