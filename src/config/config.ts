@@ -23,6 +23,8 @@ export const SshSettings = z.object({
   sudo: z.boolean().default(false),
   connectTimeout: Duration.default(5_000),
   commandTimeout: Duration.default(30_000),
+  /** An unused pooled connection is closed after this long. */
+  idleTimeout: Duration.default(60_000),
 }).strict();
 export type SshSettings = z.infer<typeof SshSettings>;
 
@@ -44,6 +46,7 @@ const SshOverride = z.object({
   sudo: z.boolean().optional(),
   connectTimeout: Duration.optional(),
   commandTimeout: Duration.optional(),
+  idleTimeout: Duration.optional(),
 }).strict();
 const KeepalivedOverride = z.object({
   configPath: AbsolutePath.optional(),

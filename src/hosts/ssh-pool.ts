@@ -147,6 +147,8 @@ interface Connection {
   /** No new commands; closes when the last one finishes. */
   retired: boolean;
   idleTimer?: NodeJS.Timeout;
+  /** How long an unused connection stays open (ssh.idleTimeout of the node, else the pool default). */
+  idleMs: number;
   /** Resolves once the underlying socket has closed. */
   closed: Promise<void>;
 }
@@ -342,7 +344,7 @@ export class SshPool {
   /** Wraps a ready client: listeners first, so a later drop is an event, never an uncaught 'error'. */
   private adopt(key: string, client: SshClientLike, raw: SshConnectionLike, target: SshTarget): Connection {
     let markClosed!: () => void;
-    const conn: Connection = { key, client, raw, active: 0, waiters: [], alive: true, retired: false, closed: new Promise<void>((resolve) => (markClosed = resolve)) };
+    const conn: Connection = { key, client, raw, active: 0, waiters: [], alive: true, retired: false, idleMs: target.ssh.idleTimeout ?? this.options.idleTimeoutMs, closed: new Promise<void>((resolve) => (markClosed = resolve)) };
     raw.setMaxListeners?.(4 * this.options.maxChannelsPerConnection);
     raw.on('error', (err: Error) => {
       // Keepalive timeouts and socket resets land here; 'close' follows and does the cleanup.
@@ -386,7 +388,7 @@ export class SshPool {
     clearTimeout(conn.idleTimer);
     conn.idleTimer = setTimeout(() => {
       if (conn.active === 0 && conn.waiters.length === 0) this.retire(conn);
-    }, this.options.idleTimeoutMs);
+    }, conn.idleMs);
     conn.idleTimer.unref();
   }
 

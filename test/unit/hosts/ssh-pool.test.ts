@@ -337,26 +337,35 @@ describe('connection sharing', () => {
 });
 
 describe('connection lifecycle', () => {
-  it('closes idle connections and reconnects on the next run', async () => {
-    pool = makePool({ idleTimeoutMs: 40 });
-    await pool.run(target(), listAddresses());
+  it('closes idle connections after the node\'s ssh.idleTimeout and reconnects on the next run', async () => {
+    await pool.run(target({ idleTimeout: 40 }), listAddresses());
     expect(pool.stats().connections).toBe(1);
     await tick(80);
     expect(pool.stats().connections).toBe(0);
     expect(host.clients[0]!.connection).toBeNull();
-    await pool.run(target(), listAddresses());
+    await pool.run(target({ idleTimeout: 40 }), listAddresses());
     expect(host.connects).toBe(2);
   });
 
-  it('a busy connection does not expire', async () => {
-    pool = makePool({ idleTimeoutMs: 30 });
+  it('a busy connection does not expire, and expires once idle', async () => {
     const gate = deferred();
     host.reply = () => ({ code: 0, hold: gate.promise });
-    const run = pool.run(target(), listAddresses());
+    const run = pool.run(target({ idleTimeout: 30 }), listAddresses());
     await tick(80);
     expect(pool.stats().connections).toBe(1);
     gate.release();
     await run;
+    await tick(80);
+    expect(pool.stats().connections).toBe(0);
+  });
+
+  it('uses the pool default when a target has no idleTimeout', async () => {
+    pool = makePool({ idleTimeoutMs: 30 });
+    const t = target();
+    const { idleTimeout: _ignored, ...ssh } = t.ssh;
+    await pool.run({ ...t, ssh: ssh as SshSettings }, listAddresses());
+    await tick(80);
+    expect(pool.stats().connections).toBe(0);
   });
 
   it('a dropped connection leaves the pool without crashing, and the next run reconnects', async () => {
