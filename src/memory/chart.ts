@@ -22,6 +22,7 @@ export interface ChartNode {
   samples: readonly MemorySample[];
 }
 
+/** Chart title, window and time zone (and optional width). */
 export interface ChartOptions {
   title: string;
   window: { from: number; to: number };
@@ -31,6 +32,7 @@ export interface ChartOptions {
   width?: number;
 }
 
+/** The chart as SVG text and as PNG, with its pixel size. */
 export interface RenderedChart {
   svg: string;
   png: Buffer;

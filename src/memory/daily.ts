@@ -7,6 +7,7 @@ import { sortSamples, type MemorySample } from './sample.ts';
 import { buildMemoryPoints } from './series.ts';
 import { dayKeyInZone } from './timezone.ts';
 
+/** One calendar day of the summary's trend table. */
 export const MemoryDayRow = z.object({
   /** `YYYY-MM-DD` in the table's time zone. */
   day: z.string(),

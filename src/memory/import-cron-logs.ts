@@ -20,6 +20,7 @@ const HOUR = 60 * MINUTE;
 /** Samples closer than this are one sample (the two cron lines run in the same minute). */
 export const DEFAULT_MERGE_WINDOW_MS = 5 * MINUTE;
 
+/** What `vipbot memory import --node <node> mem.log ps_mem.log [--tz …]` hands to the importer. */
 export interface ImportCronLogsInput {
   node: string;
   /** Text of mem.log (`systemctl status … | egrep "Active|Memory"`). */

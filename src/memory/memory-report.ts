@@ -30,11 +30,13 @@ export const MemoryThresholds = z.object({
   gapFactor: z.number().min(1).default(1.5),
 });
 export type MemoryThresholds = z.infer<typeof MemoryThresholds>;
+/** Thresholds as the config gives them: any subset, defaults fill the rest. */
 export type MemoryThresholdsInput = z.input<typeof MemoryThresholds>;
 
 /** The defaults, for callers without a config. */
 export const DEFAULT_THRESHOLDS: MemoryThresholds = MemoryThresholds.parse({});
 
+/** SPEC §6 verdicts. */
 export const MemoryVerdict = z.enum(['no_leak', 'possible_leak', 'insufficient_data']);
 export type MemoryVerdict = z.infer<typeof MemoryVerdict>;
 
@@ -79,6 +81,7 @@ export const LeakFinding = z.object({
 });
 export type LeakFinding = z.infer<typeof LeakFinding>;
 
+/** Everything the analysis found for one node over one window (bytes, epoch ms). */
 export const NodeMemoryReport = z.object({
   node: z.string(),
   window: z.object({ from: z.number(), to: z.number() }),

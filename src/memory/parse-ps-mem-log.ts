@@ -10,6 +10,7 @@ import { parsePsAuxHeader, parsePsAuxLine } from './parse-ps.ts';
 import { MemoryProcess } from './sample.ts';
 import { MONTHS, resolveLogZone, wallTimeToEpoch, type ZoneSpec } from './timezone.ts';
 
+/** One `date` + `ps aux` block of ps_mem.log. */
 export const PsLogBlock = z.object({
   /** 1-based line of the `date` line. */
   line: z.number().int().positive(),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { VipbotError } from '../errors.ts';
 
+/** smaps_rollup figures in bytes; the Pss split is absent on kernels before 5.x. */
 export const SmapsRollup = z.object({
   rss: z.number().int().nonnegative(),
   pss: z.number().int().nonnegative(),

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import type { MemorySample } from './sample.ts';
 
+/** What a keepalived process is; `child` when the samples cannot tell which child. */
 export const ProcessRole = z.enum(['parent', 'vrrp', 'checker', 'bfd', 'child']);
 export type ProcessRole = z.infer<typeof ProcessRole>;
 

@@ -30,6 +30,7 @@ export const MemoryProcess = z.object({
 });
 export type MemoryProcess = z.infer<typeof MemoryProcess>;
 
+/** One sample of one node (see the file comment for what absent fields mean). */
 export const MemorySample = z.object({
   /** Epoch milliseconds. */
   t: z.number().int(),

@@ -9,9 +9,11 @@ import { findGaps, mergeGaps, type MemoryGap } from './trend.ts';
 /** Two systemd start timestamps closer than this are the same start (rounding in what printed them). */
 const SAME_START_MS = 2_000;
 
+/** Which signal showed a restart. */
 export const RestartReason = z.enum(['main_pid', 'started_at', 'pids']);
 export type RestartReason = z.infer<typeof RestartReason>;
 
+/** One keepalived restart seen between two samples. */
 export const MemoryRestart = z.object({
   /** Best estimate of when keepalived restarted: systemd's start time when known, else the first sample after it. */
   t: z.number(),

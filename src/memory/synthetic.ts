@@ -8,6 +8,7 @@ const HOUR = 3_600_000;
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
+/** Shape of a synthetic series; slots are `everyMs` apart from `start`. */
 export interface SyntheticSeriesOptions {
   node: string;
   /** First sample (epoch ms). */

@@ -14,6 +14,7 @@ const Num = z.number().nullable();
 const FirstLast = z.object({ first: Num, last: Num });
 const FirstLastTrend = FirstLast.extend({ min: Num, max: Num, perDay: Num });
 
+/** One node of the `vip_memory` payload. */
 export const VipMemoryNode = z.object({
   name: z.string(),
   samples: z.number().int().nonnegative(),
@@ -37,6 +38,7 @@ export const VipMemoryNode = z.object({
 });
 export type VipMemoryNode = z.infer<typeof VipMemoryNode>;
 
+/** The `vip_memory` event payload. */
 export const VipMemoryPayload = z.object({
   /** The window as typed (`7d`), or its length. */
   window: z.string(),
