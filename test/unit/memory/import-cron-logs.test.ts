@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseMemory } from '../../../src/memory/analyse.ts';
+import { MemorySample } from '../../../src/memory/sample.ts';
 import { importCronLogs } from '../../../src/memory/import-cron-logs.ts';
 import { KIB, MIB, readMemoryFixture } from './fixtures.ts';
 import { formatDateMsk, formatSystemdRelative, formatSystemdTimestampMsk } from './systemd-format.ts';
@@ -64,6 +65,24 @@ describe("importCronLogs on the notes' excerpts", () => {
       ['pid 23145 (parent)', 1836, 1688],
       ['pid 23146 (checker child)', 7312, 7084],
       ['pid 23147 (VRRP child)', 6088, 5876],
+    ]);
+  });
+
+  it('yields samples that pass the MemorySample schema', () => {
+    for (const sample of notesSamples()) expect(MemorySample.parse(sample)).toEqual(sample);
+  });
+
+  it('sees a restart in mem.log when `since` changes', () => {
+    const memLog = [
+      '   Active: active (running) since Sat 2024-12-28 06:00:26 MSK; 2 days ago',
+      '   Memory: 236.9M',
+      '   Active: active (running) since Mon 2024-12-30 14:12:09 MSK; 4h 47min ago',
+      '   Memory: 21.0M',
+    ].join('\n');
+    const samples = importCronLogs({ node: 'n', memLog });
+    const report = analyseMemory(samples, { from: 0, to: Date.parse('2025-01-01T00:00:00Z') });
+    expect(report.restarts).toEqual([
+      { t: Date.parse('2024-12-30T11:12:09Z'), before: Date.parse('2024-12-30T03:00:26Z'), after: Date.parse('2024-12-30T15:59:09Z'), reasons: ['started_at'], detail: 'started 2024-12-30T11:12:09.000Z' },
     ]);
   });
 
