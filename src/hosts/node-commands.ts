@@ -5,7 +5,7 @@
  * reach a host's shell — in particular no text typed in Slack.
  *
  * Intended flow of a config change (the job composes these; the paths come from `stagingPathFor` /
- * `backupPathFor` so the sudoers example can name them exactly):
+ * `timestampedBackupPathFor` (or the older single `backupPathFor`) so the sudoers example can name them):
  *   backupConfig(conf, backup) → stageConfig(staging, text) → copyOwnerMode(conf, staging)
  *   → testConfig(staging) (and testConfig(conf), to compare) → installConfig(staging, conf) → reload/restart
  * Rollback: backupConfig(backup, staging) → installConfig(staging, conf) → reload/restart.
@@ -263,6 +263,33 @@ export function backupPathFor(configPath: string): string {
   return `${check(HostPath, configPath, 'backup-config', 'configPath')}.vipbot-backup`;
 }
 
+/** `YYYYMMDDTHHMMSSZ` in UTC: sorts by time, has no `:` (sudoers would need it escaped), fits HostPath. */
+export function formatBackupTimestamp(at: Date): string {
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    throw new VipbotError('node_command_invalid', 'refusing to build a backup path: the time is not a valid date', 'pass the time of the change (a valid Date)');
+  }
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+/**
+ * Where the config is backed up before a change made at `at`: `<configPath>.vipbot-<YYYYMMDDTHHMMSSZ>`
+ * (UTC). One file per change, so a second change never overwrites the backup of the first, and the
+ * name says when it was taken. The sudoers example allows exactly this shape (see `sudoersExample`).
+ */
+export function timestampedBackupPathFor(configPath: string, at: Date): string {
+  return `${check(HostPath, configPath, 'backup-config', 'configPath')}.vipbot-${formatBackupTimestamp(at)}`;
+}
+
+/**
+ * sudoers glob for any `timestampedBackupPathFor(configPath, …)`: each digit as `[0-9]` rather than
+ * `*`, because a sudoers `*` also matches spaces and would let extra arguments through
+ * (`cp -p -- conf conf.vipbot-1 /etc/x`).
+ */
+function timestampedBackupPattern(configPath: string): string {
+  const digits = (n: number) => '[0-9]'.repeat(n);
+  return `${check(HostPath, configPath, 'backup-config', 'configPath')}.vipbot-${digits(8)}T${digits(6)}Z`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Quoting and wrapping.
 
@@ -352,7 +379,8 @@ function sudoersLine(cmd: NodeCommand): string {
 
 /**
  * A sudoers drop-in (for /etc/sudoers.d/vipbot, check with `visudo -cf`) that lets `user` run exactly
- * the node commands for one config path and service, with the staging/backup paths vipbot uses, and
+ * the node commands for one config path and service, with the staging/backup paths vipbot uses
+ * (`.vipbot-new`, `.vipbot-backup` and the timestamped `.vipbot-<YYYYMMDDTHHMMSSZ>` backups), and
  * the given track scripts as their users. Program paths are Debian 12 / RHEL 9's; sudo compares by
  * inode too, so /usr/sbin/ip matches /usr/bin/ip where one links to the other.
  */
@@ -361,9 +389,19 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
   const conf = settings.configPath;
   const staging = stagingPathFor(conf);
   const backup = backupPathFor(conf);
-  const read = [
+  // Timestamped backups cannot be built as commands (the name holds a glob), so their lines are
+  // written from the same templates: back up to, read and restore from `<conf>.vipbot-<timestamp>`.
+  const stamped = timestampedBackupPattern(conf);
+  const cp = CATALOG['backup-config'].program;
+  const readStamped = `${CATALOG['read-config'].program} -- ${sudoersEscape(stamped)}`;
+  const changeStamped = [
+    `${cp} -p -- ${sudoersEscape(conf)} ${sudoersEscape(stamped)}`,
+    `${cp} -p -- ${sudoersEscape(stamped)} ${sudoersEscape(staging)}`,
+  ];
+  const read: (NodeCommand | string)[] = [
     readConfig(conf),
     readConfig(backup),
+    readStamped,
     serviceShow(settings.service),
     serviceIsActive(settings.service),
     listKeepalivedProcesses(),
@@ -371,18 +409,20 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     testConfig(conf),
     testConfig(staging),
   ];
-  const change = [
+  const change: (NodeCommand | string)[] = [
     serviceStart(settings.service),
     serviceStop(settings.service),
     serviceRestart(settings.service),
     serviceReload(settings.service),
     backupConfig(conf, backup),
     backupConfig(backup, staging),
+    ...changeStamped,
     stageConfig(staging, ''),
     ...copyOwnerMode(conf, staging),
     installConfig(staging, conf),
   ];
-  const alias = (name: string, cmds: NodeCommand[]) => `Cmnd_Alias ${name} = ${cmds.map(sudoersLine).join(', \\\n    ')}`;
+  const alias = (name: string, cmds: (NodeCommand | string)[]) =>
+    `Cmnd_Alias ${name} = ${cmds.map((c) => (typeof c === 'string' ? c : sudoersLine(c))).join(', \\\n    ')}`;
   const lines = [
     `# /etc/sudoers.d/vipbot — generated by vipbot (sudoersExample); check with: visudo -cf /etc/sudoers.d/vipbot`,
     `# vipbot runs every node command as: timeout --kill-after=${KILL_AFTER_SECONDS} <secs> sudo -n [-u <user>] -- <command>`,

@@ -28,6 +28,7 @@ import {
   sudoersExample,
   testConfig,
   timeoutSeconds,
+  timestampedBackupPathFor,
   wrapCommand,
   type NodeCommand,
 } from '../../../src/hosts/node-commands.ts';
@@ -154,6 +155,22 @@ describe('builders', () => {
   it('derives the staging and backup paths next to the config', () => {
     expect(stagingPathFor(CONF)).toBe(`${CONF}.vipbot-new`);
     expect(backupPathFor(CONF)).toBe(`${CONF}.vipbot-backup`);
+  });
+
+  it.each<[string, Date, string]>([
+    ['UTC, seconds kept, milliseconds dropped', new Date('2025-01-08T07:12:41.987Z'), `${CONF}.vipbot-20250108T071241Z`],
+    ['a local offset is turned into UTC', new Date('2025-01-08T10:12:41+03:00'), `${CONF}.vipbot-20250108T071241Z`],
+    ['midnight at the new year', new Date(Date.UTC(2025, 0, 1, 0, 0, 0)), `${CONF}.vipbot-20250101T000000Z`],
+  ])('timestampedBackupPathFor: %s', (_what, at, path) => {
+    expect(timestampedBackupPathFor(CONF, at)).toBe(path);
+    // The result is a plain path the builders accept, and it sorts by time.
+    expect(backupConfig(CONF, path).argv).toEqual(['cp', '-p', '--', CONF, path]);
+    expect(backupConfig(path, stagingPathFor(CONF)).argv.at(-2)).toBe(path);
+  });
+
+  it('timestampedBackupPathFor refuses an invalid date or path', () => {
+    expect(() => timestampedBackupPathFor(CONF, new Date('not a date'))).toThrow(VipbotError);
+    expect(() => timestampedBackupPathFor('keepalived.conf', new Date())).toThrow(VipbotError);
   });
 });
 
@@ -305,6 +322,7 @@ describe('documentation', () => {
         'Defaults:vipbot !requiretty',
         'Cmnd_Alias VIPBOT_READ = /usr/bin/cat -- /etc/keepalived/keepalived.conf, \\',
         '    /usr/bin/cat -- /etc/keepalived/keepalived.conf.vipbot-backup, \\',
+        '    /usr/bin/cat -- /etc/keepalived/keepalived.conf.vipbot-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z, \\',
         '    /usr/bin/systemctl show --property\\=Id\\,ActiveState\\,SubState\\,MainPID\\,MemoryCurrent\\,ExecMainStartTimestamp\\,ActiveEnterTimestamp\\,NRestarts\\,ControlGroup keepalived, \\',
         '    /usr/bin/systemctl is-active keepalived, \\',
         '    /usr/bin/ps -o pid\\=\\,ppid\\=\\,rss\\=\\,vsz\\=\\,etimes\\=\\,args\\= -C keepalived, \\',
@@ -317,6 +335,8 @@ describe('documentation', () => {
         '    /usr/bin/systemctl reload keepalived, \\',
         '    /usr/bin/cp -p -- /etc/keepalived/keepalived.conf /etc/keepalived/keepalived.conf.vipbot-backup, \\',
         '    /usr/bin/cp -p -- /etc/keepalived/keepalived.conf.vipbot-backup /etc/keepalived/keepalived.conf.vipbot-new, \\',
+        '    /usr/bin/cp -p -- /etc/keepalived/keepalived.conf /etc/keepalived/keepalived.conf.vipbot-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z, \\',
+        '    /usr/bin/cp -p -- /etc/keepalived/keepalived.conf.vipbot-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z /etc/keepalived/keepalived.conf.vipbot-new, \\',
         '    /usr/bin/dd of\\=/etc/keepalived/keepalived.conf.vipbot-new status\\=none, \\',
         '    /usr/bin/chown --reference\\=/etc/keepalived/keepalived.conf -- /etc/keepalived/keepalived.conf.vipbot-new, \\',
         '    /usr/bin/chmod --reference\\=/etc/keepalived/keepalived.conf -- /etc/keepalived/keepalived.conf.vipbot-new, \\',
@@ -327,6 +347,18 @@ describe('documentation', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('the sudoers backup pattern matches the timestamped paths and nothing with extra arguments', () => {
+    const text = sudoersExample('vipbot', { configPath: CONF, service: 'keepalived' });
+    const backupLine = text.split('\n').find((l) => l.includes(`-- ${CONF} ${CONF}.vipbot-[`))!;
+    const pattern = backupLine.trim().replace(/, \\$/, '').split(' ').at(-1)!;
+    // sudoers globs are fnmatch: translate [0-9] and literals to a regex to check what they admit.
+    const glob = new RegExp(`^${pattern.replace(/[.+]/g, '\\$&').replace(/\[0-9\]/g, '[0-9]')}$`);
+    expect(timestampedBackupPathFor(CONF, new Date('2025-01-08T07:12:41Z'))).toMatch(glob);
+    expect(`${CONF}.vipbot-1 /etc/shadowZ`).not.toMatch(glob);
+    expect(`${CONF}.vipbot-backup`).not.toMatch(glob);
+    expect(pattern).not.toContain('*');
   });
 
   it('sudoersExample refuses odd input like the builders do', () => {
