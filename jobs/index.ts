@@ -1,5 +1,13 @@
 import type { AnyJobDefinition } from '../src/jobs/job.ts';
+import { cancelRequestJob } from './cancel-request.ts';
+import { executeRequestJob } from './execute-request.ts';
+import { expireRequestJob } from './expire-request.ts';
+import { historyJob } from './history.ts';
+import { planRequestJob } from './plan-request.ts';
 import { statusJob } from './status.ts';
 
-/** Every job type the worker runs, by name. */
-export const jobs: readonly AnyJobDefinition[] = [statusJob];
+/** Jobs on the shared read queue, by name. */
+export const readJobs: readonly AnyJobDefinition[] = [statusJob, planRequestJob, expireRequestJob, cancelRequestJob, historyJob];
+
+/** Jobs on each cluster's change queue (one at a time per cluster). */
+export const changeJobs: readonly AnyJobDefinition[] = [executeRequestJob];

@@ -113,7 +113,7 @@ async function runConsole(): Promise<number> {
   const runtime = await startRuntime({ role: 'all', env, config, logger, receiver, token: 'xoxb-console-local', botUserId: 'U0VIPBOT' });
   const interrupted = await Promise.race([done.then(() => false), waitForSignal().then(() => true)]);
   // Input ended (e.g. commands piped in): let queued work finish and print before leaving.
-  if (!interrupted && runtime.queue) await waitForIdle(runtime.queue.queue, 60_000);
+  if (!interrupted) await waitForIdle(runtime.queue.queue, 60_000);
   await runtime.stop();
   await webApi.stop();
   return 0;

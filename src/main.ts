@@ -8,7 +8,10 @@ import { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { commands } from '../commands/index.ts';
-import { jobs } from '../jobs/index.ts';
+import { changeJobs, readJobs } from '../jobs/index.ts';
+import { RequestFlow, type ExecutionScheduler } from './approvals/request-flow.ts';
+import { RequestStore } from './approvals/request-store.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import { AccessControl, type UserGroupDirectory } from './access/access-control.ts';
 import { CommandDispatcher } from './commands/dispatch.ts';
 import type { VipbotConfig } from './config/config.ts';
@@ -17,7 +20,7 @@ import { SshPool } from './hosts/ssh-pool.ts';
 import type { JobDeps } from './jobs/job.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
-import { BullJobQueue, READ_QUEUE } from './queue/job-queue.ts';
+import { BullJobQueue, changeQueueName, READ_QUEUE } from './queue/job-queue.ts';
 import { createJobWorker } from './queue/worker.ts';
 import { createBoltApp, createHttpReceiver, createSocketModeReceiver, type BoltApp } from './slack/bolt-app.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
@@ -42,7 +45,11 @@ export interface Runtime {
   metrics: Metrics;
   redis: Redis;
   pool: SshPool;
-  queue?: BullJobQueue;
+  queue: BullJobQueue;
+  changeQueues: Map<string, BullJobQueue>;
+  store: RequestStore;
+  audit: AuditLog;
+  flow: RequestFlow;
   worker?: Worker;
   app?: BoltApp;
   /** Port the HTTP receiver listens on (0 when not listening). */
@@ -75,31 +82,57 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const stops: Array<() => Promise<void>> = [];
   let worker: Worker | undefined;
-  let queue: BullJobQueue | undefined;
   let app: BoltApp | undefined;
   let port = 0;
 
+  // Queues: reads (status, plans, expiry, cancel, history) and one change queue per cluster, whose
+  // global concurrency of 1 is the per-cluster lock across every worker process.
+  const queue = new BullJobQueue({ connection, prefix });
+  const changeQueues = new Map(config.clusters.map((c) => [c.name, new BullJobQueue({ connection, prefix }, changeQueueName(c.name))]));
+  for (const q of changeQueues.values()) await q.queue.setGlobalConcurrency(1);
+  stops.push(async () => {
+    await queue.close();
+    for (const q of changeQueues.values()) await q.close();
+  });
+
+  const directory: UserGroupDirectory = {
+    async membersOf(groupId) {
+      const res = await client.usergroups.users.list({ usergroup: groupId });
+      return res.users ?? [];
+    },
+  };
+  const access = new AccessControl(config.access, directory);
+  const store = new RequestStore(redis, prefix);
+  const audit = new AuditLog(redis, prefix);
+  const scheduler: ExecutionScheduler = {
+    async enqueueExecution(request) {
+      const q = changeQueues.get(request.cluster);
+      if (!q) throw new Error(`no change queue for cluster ${request.cluster}`);
+      // jobId = request id: BullMQ keeps one job per id, so a duplicate approval cannot queue a second run.
+      await q.queue.add('execute-request', { requestId: request.id }, { jobId: request.id, attempts: 3, backoff: { type: 'fixed', delay: 2_000 } });
+    },
+    async scheduleExpiry(request) {
+      await queue.queue.add('expire-request', { requestId: request.id }, { jobId: `expire-${request.id}`, delay: Math.max(0, request.expiresAt - Date.now()) });
+    },
+  };
+  const flow = new RequestFlow({ config, store, audit, notifier, access, scheduler, logger: logger.child({ component: 'approvals' }), metrics });
+
   if (role === 'all' || role === 'worker') {
-    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics };
-    worker = createJobWorker(jobs, deps, { connection, prefix, queueName: READ_QUEUE });
-    const w = worker;
+    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, store, audit, flow, runner: pool };
+    const workers = [
+      createJobWorker(readJobs, deps, { connection, prefix, queueName: READ_QUEUE }),
+      ...[...changeQueues.values()].map((q) => createJobWorker(changeJobs, deps, { connection, prefix, queueName: q.queue.name, concurrency: 1, changeQueue: true })),
+    ];
+    worker = workers[0];
     stops.push(async () => {
       // Stop taking work; let running jobs finish, bounded.
-      await Promise.race([w.close(), delay(SHUTDOWN_GRACE_MS)]);
+      await Promise.race([Promise.all(workers.map((w) => w.close())), delay(SHUTDOWN_GRACE_MS)]);
     });
   }
 
   if (role === 'all' || role === 'bot') {
-    queue = new BullJobQueue({ connection, prefix });
     const q = queue;
-    stops.push(() => q.close());
-    const directory: UserGroupDirectory = {
-      async membersOf(groupId) {
-        const res = await client.usergroups.users.list({ usergroup: groupId });
-        return res.users ?? [];
-      },
-    };
-    const dispatcher = new CommandDispatcher({ config, commands, access: new AccessControl(config.access, directory), queue, logger, metrics });
+    const dispatcher = new CommandDispatcher({ config, commands, access, queue, logger, metrics });
     const routes = [
       { path: '/healthz', method: 'GET' as const, handler: () => health(redis, config) },
       { path: '/metrics', method: 'GET' as const, handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, q) }) },
@@ -108,7 +141,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ?? (env.SLACK_APP_TOKEN
         ? createSocketModeReceiver(env.SLACK_APP_TOKEN, env.PORT, { logger, routes })
         : createHttpReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger, routes }));
-    app = createBoltApp({ token, receiver, dispatcher, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
+    app = createBoltApp({ token, receiver, dispatcher, flow, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
     const server: unknown = await app.start(env.PORT);
     const address = (server as { address?: () => unknown } | undefined)?.address?.();
     port = typeof address === 'object' && address !== null && 'port' in address ? Number((address as { port: number }).port) : 0;
@@ -119,8 +152,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   let stopped = false;
   return {
-    metrics, redis, pool, port,
-    ...(queue ? { queue } : {}),
+    metrics, redis, pool, port, queue, changeQueues, store, audit, flow,
     ...(worker ? { worker } : {}),
     ...(app ? { app } : {}),
     async stop() {

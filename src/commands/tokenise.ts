@@ -1,7 +1,7 @@
 import { VipbotError } from '../errors.ts';
 
 /** Every token of `/vip …` text must match this: names, windows, ids. No shell or Slack markup gets through. */
-const TOKEN = /^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,62}$/;
+const TOKEN = /^(?:[A-Za-z0-9][A-Za-z0-9_.:+-]{0,62}|--[a-z][a-z-]{0,30})$/;
 const MAX_TOKENS = 8;
 
 /**

@@ -7,12 +7,18 @@ import type { Target } from '../commands/resolve-target.ts';
 import type { VipbotConfig } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import type { VipStatus } from '../model.ts';
+import type { NodeFacts, VipStatus } from '../model.ts';
 import type { Notifier } from '../slack/notifier.ts';
+import type { RequestFlow } from '../approvals/request-flow.ts';
+import type { RequestStore } from '../approvals/request-store.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { NodeRunner } from '../status/collect-node-facts.ts';
 
 /** Collects live facts and analyses them (src/status/). */
 export interface StatusCollector {
   collect(target: Target, signal?: AbortSignal): Promise<VipStatus>;
+  /** Raw facts of every node of one cluster, in config order (for planning). */
+  collectFacts(cluster: string, signal?: AbortSignal): Promise<NodeFacts[]>;
 }
 
 /** Everything a job may use; created once in src/main.ts. */
@@ -22,6 +28,11 @@ export interface JobDeps {
   status: StatusCollector;
   logger: Logger;
   metrics?: Metrics;
+  store: RequestStore;
+  audit: AuditLog;
+  flow: RequestFlow;
+  runner: NodeRunner;
+  now?: () => number;
 }
 
 export interface JobContext {

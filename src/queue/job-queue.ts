@@ -7,6 +7,11 @@ import type { JobRequest } from '../commands/command.ts';
 
 export const READ_QUEUE = 'reads';
 
+/** The change queue of one cluster (BullMQ queue names cannot contain ':'). */
+export function changeQueueName(cluster: string): string {
+  return `changes-${cluster}`;
+}
+
 /** What the command side needs from the queue. */
 export interface JobQueue {
   enqueue(request: JobRequest): Promise<{ id: string }>;

@@ -13,6 +13,11 @@ export interface WorkerOptions {
   prefix: string;
   queueName?: string;
   concurrency?: number;
+  /**
+   * A change queue: a killed worker's job is noticed quickly (short lock, frequent stall checks) and
+   * handed to another worker once, where the journal lets it continue without applying twice.
+   */
+  changeQueue?: boolean;
 }
 
 export function createJobWorker(jobs: readonly AnyJobDefinition[], deps: JobDeps, options: WorkerOptions): Worker {
@@ -45,7 +50,13 @@ export function createJobWorker(jobs: readonly AnyJobDefinition[], deps: JobDeps
         end?.();
       }
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 8, autorun: true },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 8,
+      autorun: true,
+      ...(options.changeQueue ? { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 } : {}),
+    },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
   // Nothing is swallowed into a log line: when a job gives up, the person who asked is told why.

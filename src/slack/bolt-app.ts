@@ -4,6 +4,7 @@
  */
 import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import { LogLevel, type Logger as SlackLogger } from '@slack/logger';
+import type { RequestFlow } from '../approvals/request-flow.ts';
 import type { CommandDispatcher } from '../commands/dispatch.ts';
 import type { Logger } from '../logger.ts';
 
@@ -15,6 +16,8 @@ export interface BoltAppOptions {
   apiUrl?: string;
   receiver: Receiver;
   dispatcher: CommandDispatcher;
+  /** Approvals by reaction; absent = reactions are ignored. */
+  flow?: RequestFlow;
   logger: Logger;
   /** Known up front (console, tests) to skip auth.test; otherwise Bolt learns it with auth.test. */
   botUserId?: string;
@@ -40,6 +43,22 @@ export function createBoltApp(options: BoltAppOptions): BoltApp {
     });
     await ack({ response_type: 'ephemeral', text: result.text, ...(result.blocks ? { blocks: result.blocks } : {}) });
   });
+
+  const flow = options.flow;
+  if (flow) {
+    // Bolt acks events before this runs; Slack retries with the same event_id, which the flow dedups.
+    app.event('reaction_added', async ({ event, body }) => {
+      if (event.item.type !== 'message') return;
+      const outcome = await flow.onReaction({
+        ...(typeof body.event_id === 'string' ? { eventId: body.event_id } : {}),
+        user: event.user,
+        reaction: event.reaction,
+        channel: event.item.channel,
+        ts: event.item.ts,
+      });
+      if (outcome !== 'not_a_request') options.logger.info({ user: event.user, reaction: event.reaction, outcome }, 'reaction on an approval message');
+    });
+  }
 
   app.error(async (error) => {
     options.logger.error({ err: error }, 'unhandled error in Slack handler');
