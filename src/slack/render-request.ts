@@ -78,10 +78,10 @@ export function renderApprovalMessage(
 
   blocks.push({ type: 'header', text: { type: 'plain_text', text: clip(`${describeAction(request)} — ${STATE_LOOK[shownState].phrase}`, SLACK_LIMITS.headerText), emoji: true } });
   blocks.push(section(describeStatus(request, shownState, now)));
-  blocks.push(fieldsSection(describeFields(request, shownState, now)));
+  blocks.push(fieldsSection(describeFields(request)));
   blocks.push(section(describePlan(plan)));
   if (plan.diff) {
-    const where = plan.configPath ? ` (\`${escapeMrkdwn(plan.configPath)}\`)` : '';
+    const where = plan.configPath ? ` (\`${escapeHost(plan.configPath)}\`)` : '';
     blocks.push(section(renderCodeSection(`*Config change*${where}`, plan.diff.replace(/\n$/, '').split('\n'), 'the audit log keeps the full diff')));
   }
   if (plan.commands.length) {
@@ -127,14 +127,14 @@ export function renderRefusal(plan: Plan): string {
   const what = `${plan.action} ${plan.node}${plan.vip ? ` (${plan.vip})` : ''} on ${plan.cluster}`;
   const lines: string[] = [];
   if (plan.noop) {
-    lines.push(`:information_source: Nothing to do for \`${what}\`: ${escapeMrkdwn(plan.refusal ?? 'the hosts are already as asked')}`);
+    lines.push(`:information_source: Nothing to do for \`${what}\`: ${escapeHost(plan.refusal ?? 'the hosts are already as asked')}`);
   } else {
-    lines.push(`:no_entry: Cannot ${what}: ${escapeMrkdwn(plan.refusal ?? 'a pre-check failed')}`);
+    lines.push(`:no_entry: Cannot ${what}: ${escapeHost(plan.refusal ?? 'a pre-check failed')}`);
   }
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     lines.push('Checks that did not pass:');
-    for (const c of failed) lines.push(`${checkEmoji(c)} ${escapeMrkdwn(c.message)}`);
+    for (const c of failed) lines.push(`${checkEmoji(c)} ${escapeHost(c.message)}`);
   }
   lines.push(`What would work: ${suggestAlternative(plan)}`);
   return clip(lines.join('\n'), SLACK_LIMITS.sectionText);
@@ -168,7 +168,7 @@ const MAX_PROGRESS_DETAIL = 400;
 export function renderProgress(step: ProgressStep, detail?: string): string {
   const base = PROGRESS[step];
   const d = detail?.replace(/\s+/g, ' ').trim();
-  return d ? `${base} — ${escapeMrkdwn(clip(d, MAX_PROGRESS_DETAIL))}` : base;
+  return d ? `${base} — ${escapeHost(clip(d, MAX_PROGRESS_DETAIL))}` : base;
 }
 
 /**
@@ -196,6 +196,15 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Text that came from a host or a person (check messages, errors, diffs): escaped, and any triple
+ * backtick broken with zero-width spaces, since a stray fence would open or close a code block and
+ * swallow the rest of the section.
+ */
+function escapeHost(text: string): string {
+  return escapeMrkdwn(text).replace(/```/g, '`\u200b`\u200b`');
+}
+
 function describeAction(r: Pick<ChangeRequest, 'action' | 'node' | 'vip'>): string {
   switch (r.action) {
     case 'promote':
@@ -212,45 +221,42 @@ function requestCommand(r: Pick<ChangeRequest, 'action' | 'node' | 'vip'>): stri
   return `/vip ${r.action} ${r.node}${r.action === 'promote' && r.vip ? ` ${r.vip}` : ''}`;
 }
 
+/** The state line under the header: who moved the request and what happens next (people go here, not in the plain-text header). */
 function describeStatus(r: ChangeRequest, state: RequestState, now: number): string {
   const { emoji } = STATE_LOOK[state];
   const by = r.approvedBy ? ` by <@${r.approvedBy}>` : '';
   switch (state) {
     case 'pending':
-      return `${emoji} *Waiting for approval* · requested by <@${r.requestedBy}> · expires ${formatSlackDate(r.expiresAt)} (${formatRelativeMinutes(r.expiresAt, now)})`;
+      return `${emoji} *Waiting for approval* · expires ${formatSlackDate(r.expiresAt)} (${formatRelativeMinutes(r.expiresAt, now)})`;
     case 'approved':
-      return `${emoji} *Approved*${by} · requested by <@${r.requestedBy}> · queued to run`;
+      return `${emoji} *Approved*${by} · queued to run`;
     case 'running':
-      return `${emoji} *Running* · approved${by} · requested by <@${r.requestedBy}>`;
+      return `${emoji} *Running* · approved${by}`;
     case 'succeeded':
-      return `${emoji} *Succeeded* · approved${by} · requested by <@${r.requestedBy}>`;
+      return `${emoji} *Succeeded* · approved${by}`;
     case 'failed':
-      return `${emoji} *Failed* · approved${by} · requested by <@${r.requestedBy}>`;
+      return `${emoji} *Failed* · approved${by}`;
     case 'rolled_back':
-      return `${emoji} *Failed — rolled back* to the previous config · approved${by} · requested by <@${r.requestedBy}>`;
+      return `${emoji} *Failed — rolled back* to the previous config · approved${by}`;
     case 'expired':
       return `${emoji} *Expired* ${formatSlackDate(r.expiresAt)} with no approval; it can no longer be approved. Request again with \`${requestCommand(r)}\`.`;
     case 'rejected':
-      return `${emoji} *Rejected*${r.rejectedBy ? ` by <@${r.rejectedBy}>` : ''} · requested by <@${r.requestedBy}>`;
+      return `${emoji} *Rejected*${r.rejectedBy ? ` by <@${r.rejectedBy}>` : ''}`;
     case 'cancelled':
-      return `${emoji} *Cancelled*: withdrawn before it ran · requested by <@${r.requestedBy}>`;
+      return `${emoji} *Cancelled*: withdrawn before it ran`;
   }
 }
 
-function describeFields(r: ChangeRequest, state: RequestState, now: number): string[] {
+function describeFields(r: ChangeRequest): string[] {
   const fields = [`*Request*\n\`${r.id}\``, `*Requested by*\n<@${r.requestedBy}>`, `*Cluster*\n${r.cluster}`, `*Node*\n${r.node}`];
   if (r.vip) fields.push(`*VIP*\n${r.vip}`);
-  if (state === 'pending') fields.push(`*Expires*\n${formatSlackDate(r.expiresAt)} (${formatRelativeMinutes(r.expiresAt, now)})`);
-  if (state === 'expired') fields.push(`*Expired*\n${formatSlackDate(r.expiresAt)}`);
-  if (r.approvedBy) fields.push(`*Approved by*\n<@${r.approvedBy}>`);
-  if (r.rejectedBy) fields.push(`*Rejected by*\n<@${r.rejectedBy}>`);
   if (r.force) fields.push('*Forced*\nyes');
   return fields;
 }
 
 function describePlan(plan: Plan): string {
   const lines = ['*Plan*'];
-  if (plan.noop) lines.push(`• Nothing to change${plan.refusal ? `: ${escapeMrkdwn(plan.refusal)}` : ''}`);
+  if (plan.noop) lines.push(`• Nothing to change${plan.refusal ? `: ${escapeHost(plan.refusal)}` : ''}`);
   for (const [vip, before, expected] of pairPlacements(plan.before, plan.expected)) {
     const moves = !samePlacement(before, expected);
     lines.push(moves ? `• VIP \`${vip}\`: ${formatHolders(before)} :arrow_right: *${formatHolders(expected)}*` : `• VIP \`${vip}\`: stays on ${formatHolders(expected)}`);
@@ -279,7 +285,7 @@ function describeInstructions(r: ChangeRequest, access: ApprovalReactions): stri
 }
 
 function renderChecks(checks: readonly PreCheck[]): string {
-  const lines = checks.map((c) => `${checkEmoji(c)} ${escapeMrkdwn(c.message)}`);
+  const lines = checks.map((c) => `${checkEmoji(c)} ${escapeHost(c.message)}`);
   const { kept, cut } = fitLines(lines, SLACK_LIMITS.sectionText - 100);
   return ['*Pre-checks*', ...kept, ...(cut ? [`…${cut} more not shown`] : [])].join('\n');
 }
@@ -291,14 +297,14 @@ function checkEmoji(c: PreCheck): string {
 
 function renderOutcome(r: ChangeRequest, state: RequestState, outcome: ExecutionOutcome | undefined): KnownBlock[] {
   if (state === 'rejected' || state === 'expired' || state === 'cancelled') {
-    return [section(`Nothing was changed on the hosts.${r.outcome ? ` ${escapeMrkdwn(r.outcome)}` : ''}`)];
+    return [section(`Nothing was changed on the hosts.${r.outcome ? ` ${escapeHost(r.outcome)}` : ''}`)];
   }
-  if (!outcome) return r.outcome ? [section(`*Outcome*\n${escapeMrkdwn(r.outcome)}`)] : [];
-  const lines = [`*Outcome*`, escapeMrkdwn(outcome.summary)];
+  if (!outcome) return r.outcome ? [section(`*Outcome*\n${escapeHost(r.outcome)}`)] : [];
+  const lines = [`*Outcome*`, escapeHost(outcome.summary)];
   if (outcome.settledMs !== undefined) lines.push(`Settled in ${formatDuration(outcome.settledMs)}.`);
-  if (outcome.error) lines.push(`:x: *Error:* ${escapeMrkdwn(outcome.error)}`);
-  if (outcome.rollback) lines.push(`:leftwards_arrow_with_hook: *Rollback:* ${escapeMrkdwn(outcome.rollback)}`);
-  if (outcome.backupPath) lines.push(`Backup: \`${escapeMrkdwn(outcome.backupPath)}\``);
+  if (outcome.error) lines.push(`:x: *Error:* ${escapeHost(outcome.error)}`);
+  if (outcome.rollback) lines.push(`:leftwards_arrow_with_hook: *Rollback:* ${escapeHost(outcome.rollback)}`);
+  if (outcome.backupPath) lines.push(`Backup: \`${escapeHost(outcome.backupPath)}\``);
   const out: KnownBlock[] = [section(clipLines(lines.join('\n'), SLACK_LIMITS.sectionText))];
 
   const placement = ['*Where the VIPs are now*'];
@@ -353,7 +359,7 @@ export function formatDuration(ms: number): string {
  * dropped from the end with a note when the text would exceed Slack's 3000 characters.
  */
 function renderCodeSection(title: string, rawLines: readonly string[], keptWhere: string): string {
-  const lines = rawLines.map((l) => escapeMrkdwn(l).replace(/```/g, '`\u200b`\u200b`'));
+  const lines = rawLines.map(escapeHost);
   const note = (cut: number): string => `\n_…${cut} more line${cut === 1 ? '' : 's'} not shown; ${keptWhere}._`;
   // Room for the title, the fences and the longest possible note.
   const budget = SLACK_LIMITS.sectionText - title.length - 8 - note(rawLines.length).length;
