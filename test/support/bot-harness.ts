@@ -21,6 +21,8 @@ export interface BotHarness {
   prefix: string;
   /** POSTs a signed `/vip <text>` and returns the HTTP status and JSON ack. */
   command(text: string, opts?: { userId?: string; channelId?: string; secret?: string; timestamp?: number }): Promise<{ status: number; body: { text?: string; response_type?: string } | undefined }>;
+  /** POSTs a signed reaction_added event (as Slack's Events API does), optionally as a retry. */
+  react(ts: string, reaction: string, userId: string, opts?: { channelId?: string; eventId?: string; retryNum?: number }): Promise<{ status: number; eventId: string }>;
   /** Waits for the next chat.postMessage carrying metadata of that event type. */
   waitForPost(eventType: string, after?: number, timeoutMs?: number): Promise<RecordedCall>;
   stop(): Promise<void>;
@@ -51,6 +53,21 @@ export async function startBotHarness(opts: { configPath?: string; config?: Vipb
       });
       const raw = await res.text();
       return { status: res.status, body: raw ? (JSON.parse(raw) as { text?: string }) : undefined };
+    },
+    async react(ts, reaction, userId, o = {}) {
+      const eventId = o.eventId ?? `Ev${randomBytes(6).toString('hex').toUpperCase()}`;
+      const body = JSON.stringify({
+        token: 'deprecated', team_id: 'T0LOCAL', api_app_id: 'A0VIPBOT', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000),
+        event: { type: 'reaction_added', user: userId, reaction, item: { type: 'message', channel: o.channelId ?? 'C0VIPOPS', ts }, item_user: 'U0VIPBOT', event_ts: `${Date.now() / 1000}` },
+      });
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...signSlackRequest(body, SIGNING_SECRET) };
+      if (o.retryNum !== undefined) {
+        headers['x-slack-retry-num'] = String(o.retryNum);
+        headers['x-slack-retry-reason'] = 'http_timeout';
+      }
+      const res = await fetch(`${url}/slack/events`, { method: 'POST', headers, body });
+      await res.text();
+      return { status: res.status, eventId };
     },
     waitForPost(eventType, after = 0, timeoutMs = 15_000) {
       return webApi.waitForCall((c) => c.method === 'chat.postMessage' && c.at >= after && (c.args.metadata as { event_type?: string } | undefined)?.event_type === eventType, timeoutMs);
