@@ -108,7 +108,7 @@ async function runConsole(): Promise<number> {
   const channelId = config.access.channels[0] ?? 'C0CONSOLE';
   let closed!: () => void;
   const done = new Promise<void>((resolve) => (closed = resolve));
-  const receiver = new ConsoleReceiver({ input: process.stdin, output: process.stdout, webApi, channelId, userId, onClose: () => closed() });
+  const receiver = new ConsoleReceiver({ input: process.stdin, output: process.stdout, webApi, channelId, userId, approvers: config.access.approvers, operators: config.access.operators, onClose: () => closed() });
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const runtime = await startRuntime({ role: 'all', env, config, logger, receiver, token: 'xoxb-console-local', botUserId: 'U0VIPBOT' });
   const interrupted = await Promise.race([done.then(() => false), waitForSignal().then(() => true)]);
@@ -122,7 +122,8 @@ async function runConsole(): Promise<number> {
 async function waitForIdle(queue: { getJobCounts(...states: string[]): Promise<Record<string, number>> }, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    // Delayed jobs (request expiry) are not work in flight.
+    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
     if (Object.values(counts).every((n) => n === 0)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

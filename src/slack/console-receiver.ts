@@ -8,6 +8,7 @@ import type { Receiver } from '@slack/bolt';
 import type { BoltApp } from './bolt-app.ts';
 import type { LocalWebApi, RecordedCall } from './local-web-api.ts';
 import { blocksToText, emojiToUnicode } from './blocks-to-text.ts';
+import { parseConsoleLine } from './console-commands.ts';
 
 export interface ConsoleReceiverOptions {
   input: NodeJS.ReadableStream;
@@ -15,6 +16,9 @@ export interface ConsoleReceiverOptions {
   webApi: LocalWebApi;
   channelId: string;
   userId: string;
+  /** The config's access lists: `as @lead` / `as @oper` pick the first of each. */
+  approvers: readonly string[];
+  operators: readonly string[];
   /** Called when the input ends (Ctrl-D) or `/quit` is typed. */
   onClose?: () => void;
 }
@@ -36,7 +40,11 @@ export class ConsoleReceiver implements Receiver {
   async start(): Promise<void> {
     this.options.webApi.on('call', this.printCall);
     this.rl = createInterface({ input: this.options.input, output: this.options.output, terminal: false });
-    this.print(`vipbot console — you are ${this.userId} in ${this.options.channelId}. Type /vip help, "/as U0…" to act as another user, /quit to leave.`);
+    this.print([
+      `vipbot console — you are ${this.userId} in ${this.options.channelId}.`,
+      'Type /vip help. Approve a request with ":white_check_mark: <request-id> as @lead", reject with ":x: <request-id>".',
+      '"/as U0…" (or /as @lead, /as @oper) acts as another user; /quit leaves.',
+    ].join('\n'));
     this.prompt();
     this.rl.on('line', (line) => {
       this.handleLine(line.trim()).catch((err: unknown) => this.print(`error: ${String(err)}`)).finally(() => this.prompt());
@@ -58,23 +66,61 @@ export class ConsoleReceiver implements Receiver {
   }
 
   private async handleLine(line: string): Promise<void> {
-    if (line === '') return;
     if (line === '/quit' || line === '/exit') {
       this.rl?.close();
       return;
     }
-    const as = /^\/as\s+@?([UW][A-Z0-9]+)$/.exec(line);
-    if (as?.[1]) {
-      this.userId = as[1];
-      this.print(`now acting as ${this.userId}`);
+    const parsed = parseConsoleLine(line, { currentUser: this.userId, approvers: this.options.approvers, operators: this.options.operators });
+    switch (parsed.kind) {
+      case 'empty':
+        return;
+      case 'switch_user':
+        this.userId = parsed.userId;
+        this.print(`now acting as ${this.userId}`);
+        return;
+      case 'command':
+        await this.dispatchCommand(parsed.command, parsed.text);
+        return;
+      case 'reaction':
+        await this.dispatchReaction(parsed.requestId, parsed.reaction, parsed.userId);
+        return;
+      case 'unknown':
+        this.print(parsed.hint);
+        return;
+    }
+  }
+
+  /** Finds the approval message of a request among the messages the bot posted here. */
+  private findApprovalMessage(requestId: string): { channel: string; ts: string } | undefined {
+    for (const call of [...this.options.webApi.calls].reverse()) {
+      const meta = call.args.metadata as { event_type?: string; event_payload?: { request_id?: string } } | undefined;
+      if (call.method === 'chat.postMessage' && call.ts && meta?.event_type === 'vip_request' && meta.event_payload?.request_id === requestId) {
+        return { channel: String(call.args.channel), ts: call.ts };
+      }
+    }
+    return undefined;
+  }
+
+  /** A reaction typed as text becomes the reaction_added event Slack would send. */
+  private async dispatchReaction(requestId: string, reaction: string, userId: string): Promise<void> {
+    if (!this.app) throw new Error('console receiver not initialised');
+    const message = this.findApprovalMessage(requestId);
+    if (!message) {
+      this.print(`No approval message for request ${requestId} in this console session.`);
       return;
     }
-    const slash = /^(\/[a-z-]+)(?:\s+(.*))?$/.exec(line);
-    if (!slash?.[1]) {
-      this.print('Type a slash command, e.g. /vip status');
-      return;
-    }
-    await this.dispatchCommand(slash[1], slash[2] ?? '');
+    this.print(`(${userId} reacted :${reaction}: on request ${requestId})`);
+    await this.app.processEvent({
+      body: {
+        type: 'event_callback',
+        team_id: 'T0LOCAL',
+        api_app_id: 'A0VIPBOT',
+        event_id: `Ev${Date.now().toString(36).toUpperCase()}${Math.random().toString(36).slice(2, 6).toUpperCase()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event: { type: 'reaction_added', user: userId, reaction, item: { type: 'message', channel: message.channel, ts: message.ts }, item_user: 'U0VIPBOT', event_ts: String(Date.now() / 1000) },
+      },
+      ack: async () => {},
+    });
   }
 
   private async dispatchCommand(command: string, text: string): Promise<void> {
