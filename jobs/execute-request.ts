@@ -46,7 +46,7 @@ export const executeRequestJob: JobDefinition<ExecuteRequestData> = {
       });
       const moved = await deps.store.transition(request.id, ['running'], outcome.state, { outcome: outcome.summary });
       const finished = moved.ok ? moved.request : { ...running, state: outcome.state, outcome: outcome.summary };
-      await deps.flow.refresh(finished);
+      await deps.flow.refresh(finished, outcome);
       await deps.flow.audit(finished, 'finished', { durationMs: Date.now() - started, detail: { outcome, diff: running.plan.diff, commands: outcome.commands } });
       deps.metrics?.approvals.inc({ outcome: outcome.state });
       return { state: outcome.state, settledMs: outcome.settledMs };

@@ -13,7 +13,7 @@ import type { Notifier } from '../slack/notifier.ts';
 import { renderApprovalMessage } from '../slack/render-request.ts';
 import { classifyReaction, normaliseReaction } from './reactions.ts';
 import type { RequestStore } from './request-store.ts';
-import type { ChangeRequest, RequestState } from './types.ts';
+import type { ChangeRequest, ExecutionOutcome, RequestState } from './types.ts';
 
 /** Queues the execution job (jobId = request id, so it can never be queued twice). */
 export interface ExecutionScheduler {
@@ -158,10 +158,10 @@ export class RequestFlow {
     return true;
   }
 
-  /** Updates the approval message to the request's current state. */
-  async refresh(request: ChangeRequest): Promise<void> {
+  /** Updates the approval message to the request's current state (with the execution outcome once known). */
+  async refresh(request: ChangeRequest, outcome?: ExecutionOutcome): Promise<void> {
     if (!request.messageTs) return;
-    const message = renderApprovalMessage(request, this.deps.config.access, this.now());
+    const message = renderApprovalMessage(request, this.deps.config.access, this.now(), outcome);
     await this.deps.notifier.update({ channel: request.channel, ts: request.messageTs, ...message }).catch((err: unknown) => this.deps.logger.warn({ err, requestId: request.id }, 'could not update the approval message'));
   }
 

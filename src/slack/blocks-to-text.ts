@@ -1,6 +1,6 @@
 /**
- * Block Kit → plain text for the terminal console and logs. Handles the blocks vipbot sends (header,
- * section, context, divider); mrkdwn is shown as typed, which reads fine in a terminal.
+ * Block Kit → plain text (mrkdwn kept as typed). Handles the blocks vipbot sends (header, section,
+ * context, divider). `toTerminalText` then turns Slack markup into what a terminal can show.
  */
 export function blocksToText(blocks: readonly unknown[]): string {
   const lines: string[] = [];
@@ -25,16 +25,31 @@ export function blocksToText(blocks: readonly unknown[]): string {
         break;
     }
   }
-  return emojiToUnicode(lines.join('\n'));
+  return lines.join('\n');
 }
 
 const EMOJI: Record<string, string> = {
   warning: '⚠️', x: '❌', white_check_mark: '✅', heavy_check_mark: '✔️', large_green_circle: '🟢', red_circle: '🔴',
   rotating_light: '🚨', electric_plug: '🔌', octagonal_sign: '🛑', jigsaw: '🧩', grey_question: '❔', balance_scale: '⚖️',
   hourglass_flowing_sand: '⏳', information_source: 'ℹ️', no_entry_sign: '🚫', '+1': '👍', arrow_right: '➡️',
+  alarm_clock: '⏰', arrows_counterclockwise: '🔄', ballot_box_with_check: '☑️', floppy_disk: '💾', gear: '⚙️', heavy_multiplication_x: '✖️',
+  hourglass: '⌛', inbox_tray: '📥', leftwards_arrow_with_hook: '↩️', lock: '🔒', mag: '🔍', no_entry: '⛔', package: '📦', pencil2: '✏️',
+  repeat: '🔁', rewind: '⏪', test_tube: '🧪', clipboard: '📋',
 };
 
-/** Slack `:emoji:` codes as the characters a terminal can show; unknown codes stay as typed. */
+/**
+ * Slack markup as a terminal shows it: `:emoji:` as characters (unknown codes stay as typed),
+ * `<!date^…|fallback>` as its fallback, `<@U…>` / `<#C…>` / `<!subteam^S…>` as @U… / #C… / @S….
+ */
+export function toTerminalText(text: string): string {
+  return emojiToUnicode(text
+    .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
+    .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, '@$1')
+    .replace(/<#([CG][A-Z0-9]+)(?:\|[^>]*)?>/g, '#$1')
+    .replace(/<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>/g, '@$1'));
+}
+
+/** Slack `:emoji:` codes as characters; unknown codes stay as typed. */
 export function emojiToUnicode(text: string): string {
   return text.replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole);
 }

@@ -7,7 +7,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Receiver } from '@slack/bolt';
 import type { BoltApp } from './bolt-app.ts';
 import type { LocalWebApi, RecordedCall } from './local-web-api.ts';
-import { blocksToText, emojiToUnicode } from './blocks-to-text.ts';
+import { blocksToText, toTerminalText } from './blocks-to-text.ts';
 import { parseConsoleLine } from './console-commands.ts';
 
 export interface ConsoleReceiverOptions {
@@ -145,7 +145,7 @@ export class ConsoleReceiver implements Receiver {
         if (acked) return;
         acked = true;
         const r = response as { text?: string; blocks?: unknown[] } | undefined;
-        if (r?.text || r?.blocks) this.print(`(only you) ${r.blocks ? blocksToText(r.blocks) : emojiToUnicode(r.text ?? '')}`);
+        if (r?.text || r?.blocks) this.print(`(only you) ${toTerminalText(r.blocks ? blocksToText(r.blocks) : (r.text ?? ''))}`);
       },
     });
   }
@@ -153,7 +153,7 @@ export class ConsoleReceiver implements Receiver {
 
 function renderCall(call: RecordedCall): string {
   const a = call.args;
-  const body = (): string => (Array.isArray(a.blocks) ? blocksToText(a.blocks) : emojiToUnicode(String(a.text ?? '')));
+  const body = (): string => toTerminalText(Array.isArray(a.blocks) ? blocksToText(a.blocks) : String(a.text ?? ''));
   switch (call.method) {
     case 'chat.postMessage':
       return `${a.thread_ts ? '  ↳ (thread) ' : ''}[vipbot] ${body()}`;

@@ -1,7 +1,10 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { ChangeRequest, type ExecutionOutcome, type Plan, type RequestState } from '../../../src/approvals/types.ts';
-import { blocksToText } from '../../../src/slack/blocks-to-text.ts';
+import { blocksToText as rawText, emojiToUnicode } from '../../../src/slack/blocks-to-text.ts';
+
+/** What a person reads: blocks as text with emoji shown as characters. */
+const blocksToText = (blocks: readonly unknown[]): string => emojiToUnicode(rawText(blocks));
 import type { MessageMetadata } from '../../../src/slack/notifier.ts';
 import {
   formatDuration,
@@ -178,7 +181,7 @@ describe('renderApprovalMessage', () => {
       [
         '*Failed — rolled back* to the previous config',
         '❌ *Error:* node2 track script chk_db failed after approval',
-        ':leftwards_arrow_with_hook: *Rollback:* backup restored, keepalived reloaded, primary back on node1',
+        '↩️ *Rollback:* backup restored, keepalived reloaded, primary back on node1',
         '⚠️ VIP `primary` on *node1* (planned: node2)',
         '→ error: timed out · 10 s',
       ],
@@ -271,7 +274,7 @@ describe('renderApprovalMessage', () => {
     const msg = renderApprovalMessage(makeRequest({ node: long, plan }), ACCESS, NOW);
     expect(header(msg.blocks)).toHaveLength(SLACK_LIMITS.headerText);
     expect(header(msg.blocks).endsWith('…')).toBe(true);
-    expect(blocksToText(msg.blocks)).toContain(':no_entry: script printed &lt;@U0EVIL&gt; &amp; `\u200b`\u200b`');
+    expect(blocksToText(msg.blocks)).toContain('⛔ script printed &lt;@U0EVIL&gt; &amp; `\u200b`\u200b`');
     expectWithinSlackLimits(msg.blocks);
   });
 
