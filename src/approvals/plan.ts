@@ -56,8 +56,10 @@ export interface PlanInput {
 
 /**
  * Builds the plan for `promote`, `demote` or `start` on `input.node`. A plan that must not run says
- * why in `refusal` (the first failed blocker, with what would work); `noop` marks "nothing to do".
- * Throws `unknown_node` / `unknown_vip` (VipbotError) for names the command layer should have refused.
+ * why in `refusal`: the first failed blocker (with what would work), else the no-op reason when
+ * `noop` is set ("nothing to do"; a no-op runs no command). `checks` lists every check made, passed
+ * or not. Throws `unknown_node` / `unknown_vip` (VipbotError) for names the command layer should
+ * have refused.
  */
 export function buildPlan(input: PlanInput): Plan {
   const { cluster, node } = input;

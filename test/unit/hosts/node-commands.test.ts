@@ -349,6 +349,9 @@ describe('documentation', () => {
     );
   });
 
+  // Also checked against sudo 1.9.13 itself (`sudo -l -U vipbot <command>` with this drop-in): the
+  // backup, restore and read of `…vipbot-20250108T071241Z` are allowed; an extra argument, a bad digit or
+  // another source file is refused.
   it('the sudoers backup pattern matches the timestamped paths and nothing with extra arguments', () => {
     const text = sudoersExample('vipbot', { configPath: CONF, service: 'keepalived' });
     const backupLine = text.split('\n').find((l) => l.includes(`-- ${CONF} ${CONF}.vipbot-[`))!;
