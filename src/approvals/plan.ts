@@ -162,12 +162,18 @@ function planPromotion(ctx: PlanContext, vip: VipConfig): Plan {
     else check(ctx, 'warning', false, `${peer.unknownBecause}: its priority is unknown; planning from the others`);
   }
   const known = peers.filter((p): p is PeerPriority & { priority: number } => p.priority !== null);
-  if (known.length === 0) {
-    const why = peers.length === 0 ? `cluster ${ctx.base.cluster} has no other node` : `no other node's priority for ${instance} is known`;
-    check(ctx, 'blocker', false, `${why}, so there is nothing to raise ${node} above — request again when a peer can be read (or /vip demote the peer once it is reachable)`);
+  if (peers.length === 0) {
+    check(ctx, 'blocker', false, `cluster ${ctx.base.cluster} has no other node, so there is nothing to raise ${node} above`);
     return finish(ctx, stay());
   }
-  const top = known.reduce((a, b) => (b.priority > a.priority ? b : a));
+  // The failover case of the notes: the old primary is down and cannot be read. Its priority is
+  // unknown, so aim for the highest a backup may have: whatever it has, it cannot take the VIP back.
+  const top: { node: string; priority: number } = known.length > 0
+    ? known.reduce((a, b) => (b.priority > a.priority ? b : a))
+    : { node: peers.map((p) => p.node).join(', '), priority: MAX_PRIORITY - input.settings.promoteStep };
+  if (known.length === 0) {
+    check(ctx, 'warning', false, `no peer's priority for ${instance} is known (${peers.map((p) => p.node).join(', ')} unreachable): planning ${MAX_PRIORITY}, the highest a backup may use, so ${node} keeps the VIP whatever the peer has`);
+  }
 
   checkServiceRunning(ctx, `the new priority would not take effect — /vip start ${node} first`);
   checkTrackScripts(ctx, vip);
@@ -184,7 +190,9 @@ function planPromotion(ctx: PlanContext, vip: VipConfig): Plan {
     check(ctx, 'blocker', false, `${top.node} already has priority ${top.priority} for ${instance}, the highest VRRP allows, so ${node} cannot be raised above it — lower it on ${top.node}, or /vip demote ${top.node}`);
     return finish(ctx, stay());
   }
-  check(ctx, 'info', true, `new priority of ${node} for ${instance}: ${next} = ${top.node}'s ${top.priority} + promoteStep ${input.settings.promoteStep}${next < wanted ? `, capped at ${MAX_PRIORITY} (the highest a VRRP backup may use)` : ''}`);
+  check(ctx, 'info', true, known.length === 0
+    ? `new priority of ${node} for ${instance}: ${next} (peer priority unknown)`
+    : `new priority of ${node} for ${instance}: ${next} = ${top.node}'s ${top.priority} + promoteStep ${input.settings.promoteStep}${next < wanted ? `, capped at ${MAX_PRIORITY} (the highest a VRRP backup may use)` : ''}`);
   checkWeights(ctx, read.conf, own, next, known, instance);
 
   let edit;

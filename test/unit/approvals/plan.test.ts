@@ -209,12 +209,6 @@ describe('buildPlan: promote', () => {
       'keepalived is not running on node2: the new priority would not take effect — /vip start node2 first',
     ],
     [
-      'the only peer is unreachable: no peer priority is known at all',
-      { facts: afterFailover({ unreachable: true }) },
-      'node2',
-      'no other node\'s priority for VI_PRIMARY is known, so there is nothing to raise node2 above — request again when a peer can be read (or /vip demote the peer once it is reachable)',
-    ],
-    [
       'the peer already sits at 254',
       { facts: afterFailover({ config: withPrimaryPriority(NODE1_CONF, 254) }) },
       'node2',
@@ -231,6 +225,14 @@ describe('buildPlan: promote', () => {
     expect(result.refusal).toBe(refusal);
     expect(result.noop).toBeUndefined();
     expect(result.checks).toContainEqual({ ok: false, severity: 'blocker', message: refusal });
+  });
+
+  it('the failover case: the only peer is unreachable, so node2 goes to 254 and keeps the VIP whatever node1 has', () => {
+    const result = plan({ action: 'promote', node: 'node2', facts: afterFailover({ unreachable: true }) });
+    expect(result.refusal).toBeUndefined();
+    expect(result.priority).toEqual({ before: 90, after: 254 });
+    expect(result.checks).toContainEqual({ ok: false, severity: 'warning', message: "no peer's priority for VI_PRIMARY is known (node1 unreachable): planning 254, the highest a backup may use, so node2 keeps the VIP whatever the peer has" });
+    expect(result.diff).toMatch(/^\+\s+priority 254$/m);
   });
 
   it('an unreachable peer is a warning, not a refusal, when another peer is known', () => {
