@@ -70,7 +70,13 @@ export class RequestFlow {
   /** A reaction on any message: acts only on approval messages, and tells people why not. */
   async onReaction(event: ReactionEvent): Promise<ReactionOutcome> {
     const { store, access, config } = this.deps;
-    const requestId = await store.findByMessage(event.channel, event.ts);
+    let requestId = await store.findByMessage(event.channel, event.ts);
+    if (!requestId && classifyReaction(event.reaction, config.access) !== 'other') {
+      // The approval message is visible in Slack a moment before its ts is stored; a very quick
+      // approver (or a test) must not be lost in that gap.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      requestId = await store.findByMessage(event.channel, event.ts);
+    }
     if (!requestId) return 'not_a_request';
     // Slack retries (X-Slack-Retry-Num) and duplicate deliveries carry the same event_id.
     if (event.eventId && !(await store.claimEvent(event.eventId))) return 'duplicate';

@@ -80,6 +80,8 @@ async function requestChange(text: string, userId = OPERATOR): Promise<{ id: str
   const call = await bot.webApi.waitForCall((c) => c.method === 'chat.postMessage' && c.at >= started && payloadOf(c)?.state === 'pending', 20_000);
   const payload = payloadOf(call)!;
   expect(payload.requested_by).toBe(userId);
+  // People react once they see the message with the bot's own reactions on it.
+  await bot.webApi.waitForCall((c) => c.method === 'reactions.add' && c.args.timestamp === call.ts && c.args.name === 'x', 10_000);
   return { id: payload.request_id, ts: call.ts! };
 }
 
