@@ -34,8 +34,9 @@ export const executeRequestJob: JobDefinition<ExecuteRequestData> = {
         const moved = await deps.store.transition(request.id, ['approved'], 'running');
         if (!moved.ok) return { skipped: true };
         running = moved.request;
-        await deps.flow.refresh(running);
+        // The durable record first, then Slack.
         await deps.flow.audit(running, 'started');
+        await deps.flow.refresh(running);
       }
       const started = Date.now();
       const outcome = await executePlan(running, {
@@ -46,8 +47,8 @@ export const executeRequestJob: JobDefinition<ExecuteRequestData> = {
       });
       const moved = await deps.store.transition(request.id, ['running'], outcome.state, { outcome: outcome.summary });
       const finished = moved.ok ? moved.request : { ...running, state: outcome.state, outcome: outcome.summary };
-      await deps.flow.refresh(finished, outcome);
       await deps.flow.audit(finished, 'finished', { durationMs: Date.now() - started, detail: { outcome, diff: running.plan.diff, commands: outcome.commands } });
+      await deps.flow.refresh(finished, outcome);
       deps.metrics?.approvals.inc({ outcome: outcome.state });
       return { state: outcome.state, settledMs: outcome.settledMs };
     } finally {

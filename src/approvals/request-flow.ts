@@ -115,10 +115,10 @@ export class RequestFlow {
       const moved = await store.transition(request.id, ['pending'], 'approved', { approvedBy: event.user });
       if (!moved.ok) return 'duplicate';
       this.deps.metrics?.approvals.inc({ outcome: 'approved' });
-      await this.refresh(moved.request);
-      await this.thread(moved.request, `:white_check_mark: Approved by <@${event.user}>; queued to run (one change per cluster at a time).`);
       await this.audit(moved.request, 'approved', { by: event.user });
       await this.deps.scheduler.enqueueExecution(moved.request);
+      await this.refresh(moved.request);
+      await this.thread(moved.request, `:white_check_mark: Approved by <@${event.user}>; queued to run (one change per cluster at a time).`);
       return 'approved';
     }
 
@@ -130,9 +130,9 @@ export class RequestFlow {
     const moved = await store.transition(request.id, ['pending'], 'rejected', { rejectedBy: event.user, outcome: `rejected by <@${event.user}>` });
     if (!moved.ok) return 'duplicate';
     this.deps.metrics?.approvals.inc({ outcome: 'rejected' });
+    await this.audit(moved.request, 'rejected', { by: event.user });
     await this.refresh(moved.request);
     await this.thread(moved.request, `:x: Rejected by <@${event.user}>. Nothing was changed.`);
-    await this.audit(moved.request, 'rejected', { by: event.user });
     return 'rejected';
   }
 
@@ -148,9 +148,9 @@ export class RequestFlow {
       const state = moved.reason === 'wrong_state' ? moved.request.state : 'gone';
       return { ok: false, text: `Request \`${requestId}\` is ${state}; only pending requests can be cancelled.` };
     }
+    await this.audit(moved.request, 'cancelled', { by: userId });
     await this.refresh(moved.request);
     await this.thread(moved.request, `:no_entry_sign: Cancelled by <@${userId}>. Nothing was changed.`);
-    await this.audit(moved.request, 'cancelled', { by: userId });
     return { ok: true, text: `Request \`${requestId}\` cancelled.` };
   }
 
@@ -158,9 +158,9 @@ export class RequestFlow {
   async expire(requestId: string): Promise<boolean> {
     const moved = await this.deps.store.transition(requestId, ['pending'], 'expired', { outcome: 'expired: nobody approved in time' });
     if (!moved.ok) return false;
+    await this.audit(moved.request, 'expired');
     await this.refresh(moved.request);
     await this.thread(moved.request, `:hourglass: Expired: not approved within the time allowed. Nothing was changed.`);
-    await this.audit(moved.request, 'expired');
     return true;
   }
 
