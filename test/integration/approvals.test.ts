@@ -3,11 +3,12 @@
  * commands and reaction_added events to /slack/events, the bot's Slack calls read from the local Web
  * API, the truth read from the hosts themselves (config files, keepalived's log, VIP holders).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hostExec, setRole, vipHolders, waitFor } from '../../lab/lab.ts';
 import { loadConfig, type VipbotConfig } from '../../src/config/config.ts';
 import type { RecordedCall } from '../../src/slack/local-web-api.ts';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.ts';
+import { SIGNING_SECRET, startBotHarness, type BotHarness } from '../support/bot-harness.ts';
 
 const lab = inject('lab');
 const redisUrl = inject('redisUrl');
@@ -121,7 +122,7 @@ describe.each(['reload', 'restart'] as const)('the notes\' scenario with apply: 
   it('promote node2 after a failover keeps the primary VIP on node2 when node1 comes back', async () => {
     await useBot(baseConfig({ apply }));
     await failoverToNode2();
-    const reloadsBefore = await countInLog('node2', apply === 'reload' ? 'Reloading' : 'Starting');
+    const reloadsBefore = await countInLog('node2', apply === 'reload' ? 'Reload complete' : 'Starting');
 
     const { id, ts } = await requestChange('promote node2');
     const approval = bot.webApi.calls.find((c) => c.ts === ts)!;
@@ -134,7 +135,7 @@ describe.each(['reload', 'restart'] as const)('the notes\' scenario with apply: 
 
     const conf = await readConf('node2');
     expect(conf.split('\n').filter((l, i) => l !== originals.get('node2')!.split('\n')[i])).toEqual([expect.stringMatching(/^\s+priority 150$/)]);
-    expect(await countInLog('node2', apply === 'reload' ? 'Reloading' : 'Starting')).toBe(reloadsBefore + 1);
+    expect(await countInLog('node2', apply === 'reload' ? 'Reload complete' : 'Starting')).toBe(reloadsBefore + 1);
     const backups = await hostExec('node2', ['sh', '-c', `ls ${CONF}.vipbot-*Z`]);
     expect(backups.stdout).toMatch(/keepalived\.conf\.vipbot-\d{8}T\d{6}Z/);
 
@@ -231,7 +232,7 @@ describe('decisions that must not run anything', () => {
   it('a duplicate event, a retried event and a second approver apply exactly once', async () => {
     await useBot(baseConfig());
     await failoverToNode2();
-    const reloads = await countInLog('node2', 'Reloading');
+    const reloads = await countInLog('node2', 'Reload complete');
     const { id, ts } = await requestChange('promote node2');
     const first = await bot.react(ts, 'white_check_mark', LEAD);
     await Promise.all([
@@ -242,7 +243,7 @@ describe('decisions that must not run anything', () => {
     await waitForState(id, 'succeeded');
     await new Promise((r) => setTimeout(r, 1_000));
     expect(statesOf(id).filter((s) => s === 'running')).toHaveLength(1);
-    expect(await countInLog('node2', 'Reloading')).toBe(reloads + 1);
+    expect(await countInLog('node2', 'Reload complete')).toBe(reloads + 1);
     const audit = await bot.runtime.audit.forRequest(id);
     expect(audit.filter((e) => e.event === 'finished')).toHaveLength(1);
   });
@@ -307,5 +308,37 @@ describe('execution safety', () => {
     const [sa, fa] = span(ea);
     const [sb, fb] = span(eb);
     expect(fa <= sb || fb <= sa).toBe(true);
+  });
+
+  it('a worker killed during execution: another worker finishes it and nothing is applied twice', async () => {
+    await bot?.stop();
+    bot = await startBotHarness({ configPath: lab.configPath, redisUrl, role: 'bot' });
+    const startWorker = (): ChildProcess => spawn(process.execPath, ['bin/vipbot.js', 'worker'], {
+      env: { ...process.env, VIPBOT_CONFIG: lab.configPath, REDIS_URL: redisUrl, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: bot.webApi.url, VIPBOT_QUEUE_PREFIX: bot.prefix, LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    let first: ChildProcess | undefined = startWorker();
+    let second: ChildProcess | undefined;
+    try {
+      await failoverToNode2();
+      const reloads = await countInLog('node2', 'Reload complete');
+      const { id, ts } = await requestChange('promote node2', OPERATOR);
+      await bot.react(ts, 'white_check_mark', LEAD);
+      // Kill -9 the worker in the middle: right after the new file is installed.
+      await bot.webApi.waitForCall((c) => c.method === 'chat.postMessage' && c.args.thread_ts === ts && /Installed/.test(String(c.args.text)), 30_000);
+      first.kill('SIGKILL');
+      first = undefined;
+      second = startWorker();
+      await waitForState(id, 'succeeded', 60_000);
+      expect(await readConf('node2')).toMatch(/priority 150/);
+      const reloadLines = (await countInLog('node2', 'Reload complete')) - reloads;
+      expect(reloadLines).toBeGreaterThan(0);
+      expect(reloadLines).toBe(1);
+      const thread = bot.webApi.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === ts).map((c) => String(c.args.text)).join('\n');
+      expect(thread).toMatch(/Resuming after an interruption/);
+    } finally {
+      first?.kill('SIGKILL');
+      second?.kill('SIGTERM');
+    }
   });
 });
