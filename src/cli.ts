@@ -13,7 +13,7 @@ import { startRuntime, type Role } from './main.ts';
 import { SshPool } from './hosts/ssh-pool.ts';
 import { createStatusCollector } from './status/collect-status.ts';
 import { renderStatusMessage } from './slack/render-status.ts';
-import { blocksToText } from './slack/blocks-to-text.ts';
+import { blocksToText, toTerminalText } from './slack/blocks-to-text.ts';
 import { LocalWebApi } from './slack/local-web-api.ts';
 import { ConsoleReceiver } from './slack/console-receiver.ts';
 
@@ -87,7 +87,7 @@ async function runStatus(args: string[]): Promise<number> {
     const target = resolveTarget(settings.config, positionals[0]);
     const status = await createStatusCollector(settings.config, pool).collect(target);
     if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-    else process.stdout.write(`${blocksToText(renderStatusMessage(status).blocks)}\n`);
+    else process.stdout.write(`${toTerminalText(blocksToText(renderStatusMessage(status).blocks))}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`vipbot status: ${describeError(err)}\n`);

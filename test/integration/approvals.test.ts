@@ -122,7 +122,7 @@ describe.each(['reload', 'restart'] as const)('the notes\' scenario with apply: 
   it('promote node2 after a failover keeps the primary VIP on node2 when node1 comes back', async () => {
     await useBot(baseConfig({ apply }));
     await failoverToNode2();
-    const reloadsBefore = await countInLog('node2', apply === 'reload' ? 'Reload complete' : 'Starting');
+    const reloadsBefore = await countInLog('node2', apply === 'reload' ? 'Reload complete' : 'Starting Keepalived v');
 
     const { id, ts } = await requestChange('promote node2');
     const approval = bot.webApi.calls.find((c) => c.ts === ts)!;
@@ -135,7 +135,7 @@ describe.each(['reload', 'restart'] as const)('the notes\' scenario with apply: 
 
     const conf = await readConf('node2');
     expect(conf.split('\n').filter((l, i) => l !== originals.get('node2')!.split('\n')[i])).toEqual([expect.stringMatching(/^\s+priority 150$/)]);
-    expect(await countInLog('node2', apply === 'reload' ? 'Reload complete' : 'Starting')).toBe(reloadsBefore + 1);
+    expect(await countInLog('node2', apply === 'reload' ? 'Reload complete' : 'Starting Keepalived v')).toBe(reloadsBefore + 1);
     const backups = await hostExec('node2', ['sh', '-c', `ls ${CONF}.vipbot-*Z`]);
     expect(backups.stdout).toMatch(/keepalived\.conf\.vipbot-\d{8}T\d{6}Z/);
 
