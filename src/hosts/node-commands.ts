@@ -28,6 +28,8 @@ export const CommandId = z.enum([
   'service-reload',
   'list-keepalived-processes',
   'list-addresses',
+  'read-cgroup-memory',
+  'read-smaps-rollup',
   'run-track-script',
   'test-config',
   'backup-config',
@@ -89,6 +91,8 @@ const CATALOG: Record<CommandId, Omit<CommandTemplate, 'id'>> = {
   'service-reload': { template: ['systemctl', 'reload', '<service>'], program: '/usr/bin/systemctl', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'apply a config change without a VIP flap (keepalived.apply: reload)' },
   'list-keepalived-processes': { template: ['ps', '-o', PS_FORMAT, '-C', 'keepalived'], program: '/usr/bin/ps', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'RSS/VSZ of the keepalived processes (memory history)' },
   'list-addresses': { template: ['ip', '-o', 'addr', 'show'], program: '/usr/sbin/ip', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'which VIPs this host holds (no `ip -j`: older iproute2)' },
+  'read-cgroup-memory': { template: ['cat', '--', '/sys/fs/cgroup/<cgroup>/<memory.stat|memory.current|memory.usage_in_bytes>'], program: '/usr/bin/cat', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'the keepalived unit\'s cgroup memory split into anon and page cache (v2 `<ControlGroup>/…`, v1 `memory/<ControlGroup>/…`)' },
+  'read-smaps-rollup': { template: ['cat', '--', '/proc/<pid>/smaps_rollup'], program: '/usr/bin/cat', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'Pss_Anon of one keepalived process (the part of RSS a heap leak grows)' },
   'run-track-script': { template: ['<script>', '<args…>'], program: '<script>', mutates: false, runs: 'as the vrrp_script user', purpose: 'does this host pass the instance\'s track script' },
   'test-config': { template: ['keepalived', '-t', '-f', '<file>'], program: '/usr/sbin/keepalived', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'check a config file before installing it' },
   'backup-config': { template: ['cp', '-p', '--', '<from>', '<to>'], program: '/usr/bin/cp', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'back up the config; restore it onto the staging path' },
@@ -124,6 +128,17 @@ export const ScriptArg = z.string().regex(/^[A-Za-z0-9_.,:=@%+/-]{1,256}$/, 'mus
 /** A track script's argv: absolute program path, then at most 32 plain words. */
 export const TrackScriptArgv = z.tuple([HostPath], ScriptArg).refine((argv) => argv.length <= 33, 'has too many arguments');
 export type TrackScriptArgv = z.infer<typeof TrackScriptArgv>;
+
+/** The cgroup files the memory sampler reads: v2 `memory.current`/`memory.stat`, v1 `memory.usage_in_bytes`/`memory.stat`. */
+export const CGROUP_MEMORY_FILES = ['memory.current', 'memory.stat', 'memory.usage_in_bytes'] as const;
+
+/** A cgroup memory file: a plain path under /sys/fs/cgroup whose last segment is one of CGROUP_MEMORY_FILES. */
+export const CgroupMemoryFilePath = HostPath
+  .refine((p) => p.startsWith('/sys/fs/cgroup/'), 'must be under /sys/fs/cgroup/')
+  .refine((p) => (CGROUP_MEMORY_FILES as readonly string[]).includes(posix.basename(p)), `must end in ${CGROUP_MEMORY_FILES.join(', ')}`);
+
+/** A process id as the kernel hands them out (PID_MAX_LIMIT is 2^22). */
+export const Pid = z.number().int().min(1).max(4_194_304);
 
 /** At most 1 MiB on stdin: keepalived.conf is a few kB; more means something is wrong. */
 const StageContent = z.string().max(1024 * 1024, 'is larger than 1 MiB');
@@ -205,6 +220,20 @@ export function listKeepalivedProcesses(): NodeCommand {
 /** `ip -o addr show`: one line per address (no `ip -j`, missing from older iproute2). */
 export function listAddresses(): NodeCommand {
   return issue('list-addresses', ['ip', '-o', 'addr', 'show']);
+}
+
+/**
+ * `cat -- <file>` of the keepalived unit's memory cgroup (`memory.stat`, `memory.current` or
+ * `memory.usage_in_bytes` under /sys/fs/cgroup). Read-only: the sampler uses it to split the unit's
+ * memory into anonymous memory and page cache.
+ */
+export function readCgroupMemoryFile(path: string): NodeCommand {
+  return issue('read-cgroup-memory', ['cat', '--', check(CgroupMemoryFilePath, path, 'read-cgroup-memory', 'path')]);
+}
+
+/** `cat -- /proc/<pid>/smaps_rollup`: Pss_Anon of one keepalived process (root, or the process's owner, may read it). */
+export function readSmapsRollup(pid: number): NodeCommand {
+  return issue('read-smaps-rollup', ['cat', '--', `/proc/${check(Pid, pid, 'read-smaps-rollup', 'pid')}/smaps_rollup`]);
 }
 
 /**
@@ -398,6 +427,15 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     `${cp} -p -- ${sudoersEscape(conf)} ${sudoersEscape(stamped)}`,
     `${cp} -p -- ${sudoersEscape(stamped)} ${sudoersEscape(staging)}`,
   ];
+  // Memory sampling: the unit's cgroup files where systemd puts them by default (system.slice; v2
+  // then v1 layout), and smaps_rollup of any pid of 1–7 digits, each digit as `[0-9]` for the same
+  // reason as the backups (a `*` would admit extra arguments).
+  const unit = settings.service.includes('.') ? settings.service : `${settings.service}.service`;
+  const memoryReads: (NodeCommand | string)[] = [
+    ...(['memory.current', 'memory.stat'] as const).map((f) => readCgroupMemoryFile(`/sys/fs/cgroup/system.slice/${unit}/${f}`)),
+    ...(['memory.usage_in_bytes', 'memory.stat'] as const).map((f) => readCgroupMemoryFile(`/sys/fs/cgroup/memory/system.slice/${unit}/${f}`)),
+    ...[1, 2, 3, 4, 5, 6, 7].map((n) => `${CATALOG['read-smaps-rollup'].program} -- /proc/${'[0-9]'.repeat(n)}/smaps_rollup`),
+  ];
   const read: (NodeCommand | string)[] = [
     readConfig(conf),
     readConfig(backup),
@@ -405,6 +443,7 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     serviceShow(settings.service),
     serviceIsActive(settings.service),
     listKeepalivedProcesses(),
+    ...memoryReads,
     listAddresses(),
     testConfig(conf),
     testConfig(staging),

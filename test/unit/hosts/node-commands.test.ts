@@ -14,7 +14,9 @@ import {
   listAddresses,
   listKeepalivedProcesses,
   quoteShellWord,
+  readCgroupMemoryFile,
   readConfig,
+  readSmapsRollup,
   renderCommandsMarkdown,
   runTrackScript,
   serviceIsActive,
@@ -103,6 +105,9 @@ describe('builders', () => {
     ['serviceReload', serviceReload('keepalived@vi1'), ['systemctl', 'reload', 'keepalived@vi1']],
     ['listKeepalivedProcesses', listKeepalivedProcesses(), ['ps', '-o', 'pid=,ppid=,rss=,vsz=,etimes=,args=', '-C', 'keepalived']],
     ['listAddresses', listAddresses(), ['ip', '-o', 'addr', 'show']],
+    ['readCgroupMemoryFile v2', readCgroupMemoryFile('/sys/fs/cgroup/system.slice/keepalived.service/memory.stat'), ['cat', '--', '/sys/fs/cgroup/system.slice/keepalived.service/memory.stat']],
+    ['readCgroupMemoryFile v1', readCgroupMemoryFile('/sys/fs/cgroup/memory/vipbot-lab/node1/memory.usage_in_bytes'), ['cat', '--', '/sys/fs/cgroup/memory/vipbot-lab/node1/memory.usage_in_bytes']],
+    ['readSmapsRollup', readSmapsRollup(23147), ['cat', '--', '/proc/23147/smaps_rollup']],
     ['runTrackScript', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh', 'ORCL', '--role=primary']), ['/etc/keepalived/primary_check.sh', 'ORCL', '--role=primary']],
     ['testConfig', testConfig(`${CONF}.vipbot-new`), ['keepalived', '-t', '-f', `${CONF}.vipbot-new`]],
     ['backupConfig', backupConfig(CONF, `${CONF}.vipbot-backup`), ['cp', '-p', '--', CONF, `${CONF}.vipbot-backup`]],
@@ -123,7 +128,7 @@ describe('builders', () => {
       readConfig(CONF), serviceShow('keepalived'), serviceIsActive('keepalived'), serviceStart('keepalived'), serviceStop('keepalived'),
       serviceRestart('keepalived'), serviceReload('keepalived'), listKeepalivedProcesses(), listAddresses(), testConfig(CONF),
       backupConfig(CONF, '/tmp/b'), stageConfig('/etc/keepalived/n', 'x'), installConfig('/etc/keepalived/n', CONF), ...copyOwnerMode(CONF, '/etc/keepalived/n'),
-      runTrackScript(undefined, ['/bin/true']),
+      runTrackScript(undefined, ['/bin/true']), readCgroupMemoryFile('/sys/fs/cgroup/system.slice/keepalived.service/memory.current'), readSmapsRollup(1),
     ];
     expect(new Set(samples.map((s) => s.id))).toEqual(new Set(CommandId.options));
     for (const cmd of samples) {
@@ -220,6 +225,17 @@ describe('refusals', () => {
     ['stage more than 1 MiB', () => stageConfig('/etc/keepalived/n', 'x'.repeat(1024 * 1024 + 1))],
     ['backup to a relative path', () => backupConfig(CONF, 'backup.conf')],
     ['chown reference with ..', () => copyOwnerMode('/etc/../x', CONF)],
+    ['cgroup file outside /sys/fs/cgroup', () => readCgroupMemoryFile('/etc/memory.stat')],
+    ['cgroup path escaping with ..', () => readCgroupMemoryFile('/sys/fs/cgroup/../../etc/memory.stat')],
+    ['cgroup file that is not a memory file', () => readCgroupMemoryFile('/sys/fs/cgroup/system.slice/keepalived.service/cgroup.procs')],
+    ['cgroup memory file name as a directory', () => readCgroupMemoryFile('/sys/fs/cgroup/memory.stat/x')],
+    ['cgroup path with a space', () => readCgroupMemoryFile('/sys/fs/cgroup/a b/memory.stat')],
+    ['cgroup path with an escaped unit name', () => readCgroupMemoryFile('/sys/fs/cgroup/system.slice/a\\x2db.service/memory.stat')],
+    ['smaps of pid 0', () => readSmapsRollup(0)],
+    ['smaps of a negative pid', () => readSmapsRollup(-1)],
+    ['smaps of a fractional pid', () => readSmapsRollup(1.5)],
+    ['smaps of a pid past PID_MAX_LIMIT', () => readSmapsRollup(4_194_305)],
+    ['smaps of a pid given as text', () => readSmapsRollup('1/../self' as unknown as number)],
   ])('refuses %s', (_what, fn) => {
     expect(refused(fn)).toBe('node_command_invalid');
   });
@@ -326,6 +342,17 @@ describe('documentation', () => {
         '    /usr/bin/systemctl show --property\\=Id\\,ActiveState\\,SubState\\,MainPID\\,MemoryCurrent\\,ExecMainStartTimestamp\\,ActiveEnterTimestamp\\,NRestarts\\,ControlGroup keepalived, \\',
         '    /usr/bin/systemctl is-active keepalived, \\',
         '    /usr/bin/ps -o pid\\=\\,ppid\\=\\,rss\\=\\,vsz\\=\\,etimes\\=\\,args\\= -C keepalived, \\',
+        '    /usr/bin/cat -- /sys/fs/cgroup/system.slice/keepalived.service/memory.current, \\',
+        '    /usr/bin/cat -- /sys/fs/cgroup/system.slice/keepalived.service/memory.stat, \\',
+        '    /usr/bin/cat -- /sys/fs/cgroup/memory/system.slice/keepalived.service/memory.usage_in_bytes, \\',
+        '    /usr/bin/cat -- /sys/fs/cgroup/memory/system.slice/keepalived.service/memory.stat, \\',
+        '    /usr/bin/cat -- /proc/[0-9]/smaps_rollup, \\',
+        '    /usr/bin/cat -- /proc/[0-9][0-9]/smaps_rollup, \\',
+        '    /usr/bin/cat -- /proc/[0-9][0-9][0-9]/smaps_rollup, \\',
+        '    /usr/bin/cat -- /proc/[0-9][0-9][0-9][0-9]/smaps_rollup, \\',
+        '    /usr/bin/cat -- /proc/[0-9][0-9][0-9][0-9][0-9]/smaps_rollup, \\',
+        '    /usr/bin/cat -- /proc/[0-9][0-9][0-9][0-9][0-9][0-9]/smaps_rollup, \\',
+        '    /usr/bin/cat -- /proc/[0-9][0-9][0-9][0-9][0-9][0-9][0-9]/smaps_rollup, \\',
         '    /usr/sbin/ip -o addr show, \\',
         '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf, \\',
         '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new',
@@ -362,6 +389,17 @@ describe('documentation', () => {
     expect(`${CONF}.vipbot-1 /etc/shadowZ`).not.toMatch(glob);
     expect(`${CONF}.vipbot-backup`).not.toMatch(glob);
     expect(pattern).not.toContain('*');
+  });
+
+  it('the sudoers smaps_rollup patterns admit a pid and nothing with extra arguments', () => {
+    const text = sudoersExample('vipbot', { configPath: CONF, service: 'keepalived' });
+    const globs = text.split('\n').filter((l) => l.includes('/smaps_rollup')).map((l) => l.trim().replace(/(, \\)?$/, '').split(' ').at(-1)!);
+    expect(globs).toHaveLength(7);
+    const admits = (path: string) => globs.some((g) => new RegExp(`^${g.replace(/\[0-9\]/g, '[0-9]')}$`).test(path));
+    for (const pid of [1, 37, 23147, 4_194_304]) expect(admits(readSmapsRollup(pid).argv[2]!)).toBe(true);
+    expect(admits('/proc/1 /etc/shadow /proc/2/smaps_rollup')).toBe(false);
+    expect(admits('/proc/self/smaps_rollup')).toBe(false);
+    expect(globs.join('')).not.toContain('*');
   });
 
   it('sudoersExample refuses odd input like the builders do', () => {
