@@ -7,7 +7,11 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type VipbotConfig } from './config/config.ts';
 import { parseEnv, type Env } from './env.ts';
 import { describeError, isVipbotError } from './errors.ts';
-import { resolveTarget } from './commands/resolve-target.ts';
+import { allNodeNames, resolveTarget } from './commands/resolve-target.ts';
+import { findNode } from './config/config.ts';
+import { sudoersExample } from './hosts/node-commands.ts';
+import { parseKeepalivedConf } from './keepalived/parse-conf.ts';
+import { collectNodeFacts } from './status/collect-node-facts.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { startRuntime, type Role } from './main.ts';
 import { SshPool } from './hosts/ssh-pool.ts';
@@ -23,6 +27,7 @@ const USAGE = `usage: vipbot <command>
   worker                  job workers only (any number, sharing one Redis)
   status [--json] [name]  collect and print VIP status without Slack
   console                 the bot in this terminal: type /vip status
+  sudoers [--user U] [node]  print a sudoers drop-in allowing exactly the node commands
 environment: VIPBOT_CONFIG, REDIS_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(rest);
     case 'console':
       return runConsole();
+    case 'sudoers':
+      return runSudoers(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -95,6 +102,33 @@ async function runStatus(args: string[]): Promise<number> {
   } finally {
     await pool.close();
   }
+}
+
+async function runSudoers(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { user: { type: 'string' } }, allowPositionals: true });
+  const settings = loadSettings(false);
+  if (!settings) return 1;
+  const name = positionals[0] ?? settings.config.clusters[0]!.nodes[0]!.name;
+  const node = findNode(settings.config, name);
+  if (!node) {
+    process.stderr.write(`vipbot sudoers: no node called ${name}; known: ${allNodeNames(settings.config).join(', ')}\n`);
+    return 2;
+  }
+  const user = values.user ?? (node.ssh.user === 'root' ? 'vipbot' : node.ssh.user);
+  // The track scripts come from the node's own keepalived.conf, as keepalived would run them.
+  const pool = new SshPool({ logger: silentLogger() });
+  let trackScripts: Array<{ user?: string; argv: string[] }> = [];
+  let note = '';
+  try {
+    const facts = await collectNodeFacts(pool, node);
+    const conf = facts.configText ? parseKeepalivedConf(facts.configText) : undefined;
+    trackScripts = conf?.scripts.map((s) => ({ argv: [...s.argv], ...(s.user ? { user: s.user } : {}) })) ?? [];
+    if (!conf) note = `# note: could not read ${node.keepalived.configPath} on ${name} (${facts.error ?? 'unreachable'}); add the track script lines by hand\n`;
+  } finally {
+    await pool.close();
+  }
+  process.stdout.write(note + sudoersExample(user, { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScripts }));
+  return 0;
 }
 
 async function runConsole(): Promise<number> {
