@@ -19,6 +19,7 @@ import type { Env } from './env.ts';
 import { SshPool } from './hosts/ssh-pool.ts';
 import type { JobDeps } from './jobs/job.ts';
 import type { Logger } from './logger.ts';
+import { createMemoryRuntime } from './memory/memory-runtime.ts';
 import { Metrics } from './metrics.ts';
 import { BullJobQueue, changeQueueName, READ_QUEUE } from './queue/job-queue.ts';
 import { createJobWorker } from './queue/worker.ts';
@@ -118,7 +119,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const flow = new RequestFlow({ config, store, audit, notifier, access, scheduler, logger: logger.child({ component: 'approvals' }), metrics });
 
   if (role === 'all' || role === 'worker') {
-    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, store, audit, flow, runner: pool };
+    // Memory history: samples in Redis under the queue prefix, taken over the same SSH pool.
+    const memory = createMemoryRuntime({ redis, prefix, config, runner: pool, logger });
+    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, store, audit, flow, runner: pool, memory: memory.deps };
     const workers = [
       createJobWorker(readJobs, deps, { connection, prefix, queueName: READ_QUEUE }),
       ...[...changeQueues.values()].map((q) => createJobWorker(changeJobs, deps, { connection, prefix, queueName: q.queue.name, concurrency: 1, changeQueue: true })),
@@ -127,7 +130,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stops.push(async () => {
       // Stop taking work; let running jobs finish, bounded.
       await Promise.race([Promise.all(workers.map((w) => w.close())), delay(SHUTDOWN_GRACE_MS)]);
+      await memory.close();
     });
+    // Schedulers follow the config on every start: changed cron/channel/sampleEvery replace the old ones.
+    await memory.reconcile(queue.queue);
   }
 
   if (role === 'all' || role === 'bot') {

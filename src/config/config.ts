@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { Duration } from './duration.ts';
+import { MemoryThresholds } from '../memory/memory-report.ts';
+import { isKnownTimeZone, isValidCronPattern } from '../memory/schedule.ts';
 
 /** Names that may appear in Slack commands: matched by a strict grammar before anything else looks at them. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -95,10 +97,12 @@ export const MemoryConfig = z.object({
   sampleEvery: Duration.default(3_600_000),
   retention: Duration.default(35 * 86_400_000),
   dailySummary: z.object({
-    cron: z.string().min(9).default('0 9 * * *'),
-    timezone: z.string().default('UTC'),
+    cron: z.string().refine(isValidCronPattern, 'use a cron pattern of 5 fields (minute hour day month weekday) or 6 (seconds first), e.g. "0 9 * * *"').default('0 9 * * *'),
+    timezone: z.string().refine(isKnownTimeZone, 'use an IANA time zone, e.g. Europe/Moscow or UTC').default('UTC'),
     channel: SlackChannel.optional(),
   }).strict().optional(),
+  /** Verdict thresholds (src/memory/memory-report.ts); any subset, the rest keep their defaults. */
+  thresholds: MemoryThresholds.partial().strict().optional(),
 }).strict();
 export type MemoryConfig = z.infer<typeof MemoryConfig>;
 

@@ -13,6 +13,7 @@ import type { RequestFlow } from '../approvals/request-flow.ts';
 import type { RequestStore } from '../approvals/request-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { NodeRunner } from '../status/collect-node-facts.ts';
+import type { MemoryDeps } from '../memory/memory-runtime.ts';
 
 /** Collects live facts and analyses them (src/status/). */
 export interface StatusCollector {
@@ -32,6 +33,8 @@ export interface JobDeps {
   audit: AuditLog;
   flow: RequestFlow;
   runner: NodeRunner;
+  /** Memory history: the Redis store and the SSH sampler (absent where memory jobs do not run). */
+  memory?: MemoryDeps;
   now?: () => number;
 }
 
