@@ -20,6 +20,7 @@ import { renderStatusMessage } from './slack/render-status.ts';
 import { blocksToText, toTerminalText } from './slack/blocks-to-text.ts';
 import { LocalWebApi } from './slack/local-web-api.ts';
 import { ConsoleReceiver } from './slack/console-receiver.ts';
+import { runMemoryImport } from './memory/import-command.ts';
 
 const USAGE = `usage: vipbot <command>
   all                     bot and workers in one process (npm start)
@@ -27,6 +28,8 @@ const USAGE = `usage: vipbot <command>
   worker                  job workers only (any number, sharing one Redis)
   status [--json] [name]  collect and print VIP status without Slack
   console                 the bot in this terminal: type /vip status
+  memory import --node <node> [--tz <zone>] [--json] <mem.log> [ps_mem.log]
+                          load the notes' crontab logs into the memory history
   sudoers [--user U] [node]  print a sudoers drop-in allowing exactly the node commands
 environment: VIPBOT_CONFIG, REDIS_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
@@ -41,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(rest);
     case 'console':
       return runConsole();
+    case 'memory':
+      return runMemory(rest);
     case 'sudoers':
       return runSudoers(rest);
     case undefined:
@@ -129,6 +134,22 @@ async function runSudoers(args: string[]): Promise<number> {
   }
   process.stdout.write(note + sudoersExample(user, { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScripts }));
   return 0;
+}
+
+async function runMemory(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'import') {
+    process.stderr.write(`vipbot memory: unknown subcommand "${sub ?? ''}"\n${USAGE}\n`);
+    return 2;
+  }
+  const settings = loadSettings(false);
+  if (!settings) return 1;
+  try {
+    return await runMemoryImport(rest, settings, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  } catch (err) {
+    process.stderr.write(`vipbot memory import: ${describeError(err)}\n`);
+    return isVipbotError(err) ? 2 : 1;
+  }
 }
 
 async function runConsole(): Promise<number> {
