@@ -352,15 +352,15 @@ describe.skipIf(!canRun)('SshPool against a loopback sshd', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it('idle connections expire and the next run reconnects', async () => {
-    const pool = newPool({ idleTimeoutMs: 300 });
-    await pool.run(target(), listAddresses());
+  it('idle connections expire after ssh.idleTimeout and the next run reconnects', async () => {
+    const pool = newPool();
+    await pool.run(target({ idleTimeout: 300 }), listAddresses());
     expect(pool.stats().connections).toBe(1);
     expect(sshd.establishedConnections()).toBe(1);
     await sleep(700);
     expect(pool.stats().connections).toBe(0);
     expect(sshd.establishedConnections()).toBe(0);
-    expect((await pool.run(target(), listAddresses())).code).toBe(0);
+    expect((await pool.run(target({ idleTimeout: 300 }), listAddresses())).code).toBe(0);
     expect(pool.stats().connectAttempts).toBe(2);
   });
 
