@@ -3,6 +3,9 @@
  * fed to the same Bolt app Slack would drive, and the answers are printed. The bot's Web API calls go
  * to the local Web API stand-in, which the console prints as messages.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Receiver } from '@slack/bolt';
 import type { BoltApp } from './bolt-app.ts';
@@ -21,13 +24,18 @@ export interface ConsoleReceiverOptions {
   operators: readonly string[];
   /** Called when the input ends (Ctrl-D) or `/quit` is typed. */
   onClose?: () => void;
+  /** Where uploaded files (the memory chart) are saved so they can be opened; default <tmpdir>/vipbot-charts. */
+  chartDir?: string;
 }
 
 export class ConsoleReceiver implements Receiver {
   private app?: BoltApp;
   private rl?: Interface;
   private userId: string;
-  private readonly printCall = (call: RecordedCall): void => this.print(renderCall(call));
+  private readonly printCall = (call: RecordedCall): void => {
+    const text = call.method === 'files.completeUploadExternal' ? this.saveUploads(call) : renderCall(call);
+    if (text) this.print(text);
+  };
 
   constructor(private readonly options: ConsoleReceiverOptions) {
     this.userId = options.userId;
@@ -55,6 +63,29 @@ export class ConsoleReceiver implements Receiver {
   async stop(): Promise<void> {
     this.options.webApi.off('call', this.printCall);
     this.rl?.close();
+  }
+
+  /** A terminal cannot show a PNG: write what was uploaded to a file and print its path. */
+  private saveUploads(call: RecordedCall): string {
+    const files = Array.isArray(call.args.files) ? (call.args.files as Array<{ id?: string; title?: string }>) : [];
+    const dir = this.options.chartDir ?? join(tmpdir(), 'vipbot-charts');
+    const thread = call.args.thread_ts ? '  ↳ (thread) ' : '';
+    return files.map((f) => {
+      const title = String(f.title ?? f.id ?? 'file');
+      const raw = f.id ? this.options.webApi.uploads.get(f.id) : undefined;
+      const data = raw ? fileFromUploadBody(raw) : undefined;
+      if (!data) return `${thread}[vipbot uploaded "${title}" (content not received)]`;
+      const ext = data.subarray(0, 8).equals(PNG_SIGNATURE) ? 'png' : 'bin';
+      const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'file';
+      const path = join(dir, `${slug}-${f.id}.${ext}`);
+      try {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path, data);
+      } catch (err) {
+        return `${thread}[vipbot uploaded "${title}"; could not save it to ${path}: ${(err as Error).message}]`;
+      }
+      return `${thread}[vipbot uploaded "${title}" → ${path} (${Math.round(data.length / 1024)} KiB)]`;
+    }).join('\n');
   }
 
   private prompt(): void {
@@ -149,6 +180,21 @@ export class ConsoleReceiver implements Receiver {
       },
     });
   }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * The file inside what a client POSTed to a files.getUploadURLExternal URL: @slack/web-api sends
+ * multipart/form-data with one part; other clients send the bytes as they are.
+ */
+export function fileFromUploadBody(raw: Buffer): Buffer {
+  const firstLineEnd = raw.indexOf('\r\n');
+  if (!raw.subarray(0, 2).equals(Buffer.from('--')) || firstLineEnd < 0) return raw;
+  const boundary = raw.subarray(0, firstLineEnd);
+  const start = raw.indexOf('\r\n\r\n', firstLineEnd);
+  const end = raw.indexOf(Buffer.concat([Buffer.from('\r\n'), boundary]), start);
+  return start < 0 || end < 0 ? raw : raw.subarray(start + 4, end);
 }
 
 function renderCall(call: RecordedCall): string {
