@@ -15,6 +15,7 @@ import { VipbotError } from '../errors.ts';
 import { analyseStoredSamples } from './build-memory-report.ts';
 import { importCronLogs } from './import-cron-logs.ts';
 import { MemoryStore } from './memory-store.ts';
+import { parseDateLine } from './parse-ps-mem-log.ts';
 import { formatWallTime } from './render-memory-message.ts';
 import { reportTimezone } from './report-scope.ts';
 import type { MemorySample } from './sample.ts';
@@ -22,7 +23,9 @@ import type { MemorySample } from './sample.ts';
 /** Which crontab log a text is: mem.log (`systemctl status … | egrep "Active|Memory"`) or ps_mem.log (`date` + `ps aux`). */
 export function classifyCronLog(text: string): 'mem' | 'ps' | undefined {
   if (/^\s*(?:Active|Memory):\s/m.test(text)) return 'mem';
-  if (/^\s*USER\s+PID\s/m.test(text) || /^[A-Za-z]{3},?\s+[A-Za-z0-9]{1,3}\s+[A-Za-z0-9]{1,4}\s+\d{1,2}:\d{2}:\d{2}\b/m.test(text)) return 'ps';
+  if (/^\s*USER\s+PID\s/m.test(text)) return 'ps';
+  // Only to recognise `date` lines: the zone given here never dates anything.
+  if (text.split('\n').some((line) => parseDateLine(line, { kind: 'offset', minutes: 0 }, 'ps_mem.log') !== undefined)) return 'ps';
   return undefined;
 }
 

@@ -59,10 +59,18 @@ function mib(bytes: number): string {
   return (bytes / MIB).toFixed(bytes >= 100 * MIB ? 0 : 1);
 }
 
-/** `120 → 480 MiB (+30.0 MiB/day)`; `—` when not measured. */
+/** `120.6 → 480.0 MiB`, with the unit once when both ends share it. */
+function fromTo(a: number, b: number): string {
+  const fa = formatBytes(a);
+  const fb = formatBytes(b);
+  const unit = fb.slice(fb.lastIndexOf(' '));
+  return fa.endsWith(unit) ? `${fa.slice(0, -unit.length)} → ${fb}` : `${fa} → ${fb}`;
+}
+
+/** `120.6 → 480.0 MiB (+30.0 MiB/day)`; `—` when not measured. */
 function firstLast(m: MetricSummary | null, withRate = true): string {
   if (!m) return '—';
-  const range = m.first === m.last ? formatBytes(m.last) : `${mib(m.first)} → ${formatBytes(m.last)}`;
+  const range = m.first === m.last ? formatBytes(m.last) : fromTo(m.first, m.last);
   return withRate && m.perDay !== null ? `${range} (${formatRatePerDay(m.perDay)})` : range;
 }
 
