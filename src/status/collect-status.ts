@@ -1,6 +1,7 @@
 /**
  * Live status for a target: fan out to the selected clusters' nodes (bounded), then analyse each pair.
- * A node target still collects its whole cluster, since the warnings are about the pair.
+ * A node target still collects its whole cluster, since the warnings are about the pair. Identical
+ * requests arriving together share one fresh collection (see fresh-single-flight.ts).
  */
 import { knownNamesAdvice, type Target } from '../commands/resolve-target.ts';
 import { allNodes, type ClusterConfig, type VipbotConfig } from '../config/config.ts';
@@ -10,6 +11,7 @@ import type { StatusCollector } from '../jobs/job.ts';
 import { analyseCluster } from '../keepalived/analyse-cluster.ts';
 import type { NodeFacts, VipStatus } from '../model.ts';
 import { collectNodeFacts, type NodeRunner, type TrackScriptMemo } from './collect-node-facts.ts';
+import { freshSingleFlight } from './fresh-single-flight.ts';
 
 const NODE_CONCURRENCY = 32;
 
@@ -25,6 +27,15 @@ export function createStatusCollector(config: VipbotConfig, runner: NodeRunner):
     });
     return facts;
   };
+  // Shared runs are not tied to one caller's abort signal: other callers still want the result.
+  const collectShared = freshSingleFlight(async (key: string): Promise<VipStatus> => {
+    const clusters = config.clusters.filter((c) => key === '*' || c.name === key);
+    const facts = await gather(clusters);
+    return {
+      clusters: clusters.map((c) => analyseCluster(c, c.nodes.map((n) => facts.get(n.name)!))),
+      collectedAt: new Date().toISOString(),
+    };
+  });
   return {
     async collectFacts(clusterName: string, signal?: AbortSignal): Promise<NodeFacts[]> {
       const cluster = config.clusters.find((c) => c.name === clusterName);
@@ -33,13 +44,8 @@ export function createStatusCollector(config: VipbotConfig, runner: NodeRunner):
       return cluster.nodes.map((n) => facts.get(n.name)!);
     },
     async collect(target: Target, signal?: AbortSignal): Promise<VipStatus> {
-      const clusterName = target.kind === 'cluster' ? target.name : target.kind === 'node' ? target.cluster : undefined;
-      const clusters = config.clusters.filter((c) => clusterName === undefined || c.name === clusterName);
-      const facts = await gather(clusters, signal);
-      return {
-        clusters: clusters.map((c) => analyseCluster(c, c.nodes.map((n) => facts.get(n.name)!))),
-        collectedAt: new Date().toISOString(),
-      };
+      signal?.throwIfAborted();
+      return collectShared(target.kind === 'cluster' ? target.name : target.kind === 'node' ? target.cluster : '*');
     },
   };
 }
