@@ -14,8 +14,11 @@ import { sortSamples, type MemorySample } from './sample.ts';
 import { appendToDay, dayIndexesInRange, dayIndexOf, decodeDay, encodeDay, generateSyntheticYear } from './storage-codec.ts';
 
 const DAY_MS = 86_400_000;
-/** WATCH conflicts need another writer on the same node and day in the same millisecond window: rare. */
-const MAX_WRITE_ATTEMPTS = 10;
+/**
+ * WATCH conflicts need another writer on the same node and day at the same moment (overlapping rounds):
+ * rare. A short random pause after a conflict keeps two busy writers from losing to each other forever.
+ */
+const MAX_WRITE_ATTEMPTS = 30;
 
 /** What jobs need from the store (JobDeps.memory.store). */
 export interface MemorySampleStore {
@@ -101,6 +104,7 @@ export class MemoryStore implements MemorySampleStore {
       }
       const result = await w.multi().set(key, buf).pexpireat(key, this.expiresAt(day)).exec();
       if (result !== null) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * Math.min(attempt, 10)));
     }
     await w.unwatch();
     throw new Error(`could not write ${key}: it changed under every one of ${MAX_WRITE_ATTEMPTS} attempts`);
