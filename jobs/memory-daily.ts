@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../src/jobs/job.ts';
 import { VipbotError } from '../src/errors.ts';
-import { analyseStoredSamples, chartFileName, renderReportChart } from '../src/memory/build-memory-report.ts';
+import { analyseStoredSamples, chartFileName, renderReportChartOffThread } from '../src/memory/build-memory-report.ts';
 import { summariseMemoryByDay } from '../src/memory/daily.ts';
 import { requireMemoryDeps } from '../src/memory/memory-runtime.ts';
 import { renderMemoryDailyMessage } from '../src/memory/render-memory-message.ts';
@@ -49,7 +49,7 @@ export const memoryDailyJob: JobDefinition<MemoryDailyData> = {
     const samples = weekly.reports.reduce((n, r) => n + r.samples, 0);
     if (samples > 0) {
       const title = 'keepalived memory — last 7 days, all clusters';
-      const chart = renderReportChart(weekly.reports, samplesByNode, { window: week, timezone: data.timezone, title });
+      const chart = await renderReportChartOffThread(weekly.reports, samplesByNode, { window: week, timezone: data.timezone, title });
       await deps.notifier.uploadFile({
         channel: posted.channel,
         threadTs: posted.ts,

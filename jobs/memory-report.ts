@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { JobDefinition } from '../src/jobs/job.ts';
 import { postResult } from '../src/jobs/post-result.ts';
 import { ReplyTarget, TargetData } from '../src/jobs/reply-target.ts';
-import { analyseStoredSamples, chartFileName, renderReportChart } from '../src/memory/build-memory-report.ts';
+import { analyseStoredSamples, chartFileName, renderReportChartOffThread } from '../src/memory/build-memory-report.ts';
 import { requireMemoryDeps } from '../src/memory/memory-runtime.ts';
 import { MemoryWindow } from '../src/memory/memory-window.ts';
 import { renderMemoryReportMessage, renderNoSamplesMessage } from '../src/memory/render-memory-message.ts';
@@ -45,7 +45,7 @@ export const memoryReportJob: JobDefinition<MemoryReportData> = {
       return { nodes: scope.nodes.length, samples: total, chart: false };
     }
     const title = `keepalived memory — last ${window.label} — ${scope.title}`;
-    const chart = renderReportChart(reports, samplesByNode, { window, timezone, title });
+    const chart = await renderReportChartOffThread(reports, samplesByNode, { window, timezone, title });
     await deps.notifier.uploadFile({
       channel: posted.channel,
       threadTs: posted.ts,

@@ -5,6 +5,7 @@
  */
 import { analyseMemoryByNode } from './analyse.ts';
 import { renderMemoryChart, type RenderedChart } from './chart.ts';
+import { renderMemoryChartOffThread } from './render-chart-off-thread.ts';
 import type { MemoryThresholdsInput, NodeMemoryReport } from './memory-report.ts';
 import { renderMemoryReportMessage, type RenderedMemoryMessage } from './render-memory-message.ts';
 import type { MemorySample } from './sample.ts';
@@ -43,6 +44,18 @@ export function renderReportChart(
   );
 }
 
+/** `renderReportChart` with the rasterising in a worker thread, for jobs (the bot's event loop stays free). */
+export function renderReportChartOffThread(
+  reports: readonly NodeMemoryReport[],
+  samplesByNode: ReadonlyMap<string, readonly MemorySample[]>,
+  options: { window: ReportWindow; timezone: string; title: string },
+): Promise<RenderedChart> {
+  return renderMemoryChartOffThread(
+    reports.map((report) => ({ report, samples: samplesByNode.get(report.node) ?? [] })),
+    { title: options.title, window: options.window, timezone: options.timezone },
+  );
+}
+
 /** The chart's file name in Slack: `keepalived-memory-7d.png`. */
 export function chartFileName(label: string): string {
   return `keepalived-memory-${label.replace(/[^A-Za-z0-9_-]/g, '_')}.png`;
@@ -54,8 +67,11 @@ export interface ReportTiming {
   samples: number;
   analyseMs: number;
   messageMs: number;
+  /** SVG + PNG, rasterised in a worker thread as the jobs do. */
   chartMs: number;
   totalMs: number;
+  /** Longest the event loop was held while building the report (what a Slack ack could wait). */
+  maxEventLoopBlockMs: number;
   pngBytes: number;
 }
 
@@ -64,7 +80,7 @@ export interface ReportTiming {
  * hosts with hourly samples (one with a leak, one with a restart, one with gaps), and times each
  * step. Storage is not included: see `measureRedisBytesPerHostYear` for Redis.
  */
-export function timeMemoryReport(options: { hosts?: number; days?: number; now?: number } = {}): ReportTiming {
+export async function timeMemoryReport(options: { hosts?: number; days?: number; now?: number } = {}): Promise<ReportTiming> {
   const hosts = options.hosts ?? 20;
   const days = options.days ?? 7;
   const to = options.now ?? Date.UTC(2025, 0, 8, 9);
@@ -80,13 +96,25 @@ export function timeMemoryReport(options: { hosts?: number; days?: number; now?:
     ...(i === 4 ? { missing: [30, 31, 32, 33] } : {}),
   })]));
   const window = { from, to, label: `${days}d` };
+  // A 5 ms ticker: its largest lateness is how long the loop was held.
+  let maxBlock = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxBlock = Math.max(maxBlock, now - last - 5);
+    last = now;
+  }, 5);
   const started = performance.now();
   const { reports } = analyseStoredSamples(samplesByNode, nodes, window);
   const analysed = performance.now();
   renderMemoryReportMessage(reports, { window, scope: 'all clusters', timezone: 'Europe/Moscow' });
   const messaged = performance.now();
-  const chart = renderReportChart(reports, samplesByNode, { window, timezone: 'Europe/Moscow', title: `keepalived memory — last ${window.label}` });
+  maxBlock = Math.max(maxBlock, messaged - last);
+  last = messaged;
+  const chart = await renderReportChartOffThread(reports, samplesByNode, { window, timezone: 'Europe/Moscow', title: `keepalived memory — last ${window.label}` });
   const charted = performance.now();
+  clearInterval(ticker);
+  maxBlock = Math.max(maxBlock, charted - last - 5);
   return {
     hosts,
     samples: [...samplesByNode.values()].reduce((n, s) => n + s.length, 0),
@@ -94,6 +122,7 @@ export function timeMemoryReport(options: { hosts?: number; days?: number; now?:
     messageMs: messaged - analysed,
     chartMs: charted - messaged,
     totalMs: charted - started,
+    maxEventLoopBlockMs: Math.max(0, maxBlock),
     pngBytes: chart.png.length,
   };
 }

@@ -364,6 +364,11 @@ export function buildMemoryChartSvg(nodes: readonly ChartNode[], options: ChartO
   return { svg, width, height };
 }
 
+/** resvg options for the chart: the DejaVu fonts the label widths were measured with, original size. */
+export function chartRenderOptions(): { font: ReturnType<typeof fontOptions>; fitTo: { mode: 'original' } } {
+  return { font: fontOptions(), fitTo: { mode: 'original' } };
+}
+
 function fontOptions(): { loadSystemFonts: boolean; fontFiles?: string[]; defaultFontFamily: string } {
   const files = FONT_FILES.filter((f) => existsSync(f));
   // Without the DejaVu files, fall back to whatever the system has rather than render no text at all.
@@ -378,6 +383,6 @@ function fontOptions(): { loadSystemFonts: boolean; fontFiles?: string[]; defaul
  */
 export function renderMemoryChart(nodes: readonly ChartNode[], options: ChartOptions): RenderedChart {
   const { svg, width, height } = buildMemoryChartSvg(nodes, options);
-  const png = new Resvg(svg, { font: fontOptions(), fitTo: { mode: 'original' } }).render().asPng();
+  const png = new Resvg(svg, chartRenderOptions()).render().asPng();
   return { svg, png, width, height };
 }

@@ -80,3 +80,18 @@ describe('renderMemoryDailyMessage', () => {
     expect(m.text).toBe('keepalived memory, daily summary: node1 no_leak, node2 possible_leak');
   });
 });
+
+describe('renderMemoryChartOffThread', () => {
+  it('renders the same PNG as the in-thread render, in a worker thread', async () => {
+    const { renderMemoryChart } = await import('../../../src/memory/chart.ts');
+    const { renderMemoryChartOffThread } = await import('../../../src/memory/render-chart-off-thread.ts');
+    const samples = generateMemorySeries({ node: 'node1', start: NOW - 24 * H, count: 24 });
+    const window = { from: NOW - 24 * H, to: NOW, label: '24h' };
+    const { reports } = analyseStoredSamples(new Map([['node1', samples]]), ['node1'], window);
+    const options = { title: 'keepalived memory — last 24h', window, timezone: 'UTC' };
+    const nodes = [{ report: reports[0]!, samples }];
+    const off = await renderMemoryChartOffThread(nodes, options);
+    expect(off.png.equals(renderMemoryChart(nodes, options).png)).toBe(true);
+    expect(off.png.subarray(1, 4).toString()).toBe('PNG');
+  });
+});
