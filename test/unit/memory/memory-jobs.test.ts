@@ -16,6 +16,7 @@ import { generateMemorySeries } from '../../../src/memory/synthetic.ts';
 import { VipMemoryPayload } from '../../../src/memory/vip-memory-payload.ts';
 import type { FileUpload, Notifier, OutgoingMessage } from '../../../src/slack/notifier.ts';
 
+// Charts are rendered for real (resvg, a worker thread): allow for a busy machine.
 const H = 3_600_000;
 const NOW = Date.UTC(2025, 0, 8, 6, 0, 30);
 const CONFIG = parseConfigText(`
@@ -74,7 +75,7 @@ function week(): MemorySample[] {
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-describe('memory-report', () => {
+describe('memory-report', { timeout: 60_000 }, () => {
   it('posts the summary with vip_memory metadata, then the PNG chart in its thread', async () => {
     const notifier = new FakeNotifier();
     const result = await memoryReportJob.process({ window: { label: '7d', ms: 7 * 24 * H }, target: { kind: 'all' }, reply: REPLY }, deps(new FakeStore(week()), notifier), ctx());
@@ -109,7 +110,7 @@ describe('memory-report', () => {
   });
 });
 
-describe('memory-daily', () => {
+describe('memory-daily', { timeout: 60_000 }, () => {
   it('posts one message for all clusters in the configured channel, and the 7-day chart in its thread', async () => {
     const notifier = new FakeNotifier();
     await memoryDailyJob.process({ channel: 'C0DAILY', timezone: 'Europe/Moscow' }, deps(new FakeStore(week()), notifier), ctx());

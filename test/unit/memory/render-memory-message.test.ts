@@ -18,7 +18,7 @@ function sectionTexts(blocks: unknown[]): string[] {
   return (blocks as Array<{ type: string; text?: { text: string }; elements?: Array<{ text: string }> }>).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '');
 }
 
-describe('renderMemoryReportMessage', () => {
+describe('renderMemoryReportMessage', { timeout: 60_000 }, () => {
   it('the notes\' data: no_leak in plain words, then the figures', () => {
     const samples = importCronLogs({ node: 'node1', memLog: readMemoryFixture('notes-mem.log'), psLog: readMemoryFixture('notes-ps_mem.log') });
     const window = { from: samples[0]!.t, to: samples.at(-1)!.t, label: '13d' };
@@ -55,7 +55,7 @@ describe('renderNoSamplesMessage', () => {
   });
 });
 
-describe('renderMemoryDailyMessage', () => {
+describe('renderMemoryDailyMessage', { timeout: 60_000 }, () => {
   it('per cluster and host: verdict, last 24 h, 7-day trend with unit memory by day', () => {
     const nodes = ['node1', 'node2'];
     const start = NOW - 7 * 24 * H;
@@ -81,7 +81,7 @@ describe('renderMemoryDailyMessage', () => {
   });
 });
 
-describe('renderMemoryChartOffThread', () => {
+describe('renderMemoryChartOffThread', { timeout: 60_000 }, () => {
   it('renders the same PNG as the in-thread render, in a worker thread', async () => {
     const { renderMemoryChart } = await import('../../../src/memory/chart.ts');
     const { renderMemoryChartOffThread } = await import('../../../src/memory/render-chart-off-thread.ts');
