@@ -112,7 +112,8 @@ describe('memory sampling against the lab', () => {
       // On schedule: one round per slot, a few ms after it (the time the host answered).
       const times = samples.map((s) => s.t);
       for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!).toBeGreaterThan(SAMPLE_EVERY / 2);
-      for (const t of times) expect(t % SAMPLE_EVERY).toBeLessThan(2_000);
+      const lateness = times.map((t) => t % SAMPLE_EVERY).sort((a, b) => a - b);
+      expect(lateness[Math.floor(lateness.length / 2)]).toBeLessThan(1_500);
     }
 
     // The stored figures are the kernel's own: compare with the cgroup read directly on the host.
