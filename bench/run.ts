@@ -19,7 +19,10 @@ import { allNodes, loadConfig } from '../src/config/config.ts';
 import { SshPool, sshTargetFor } from '../src/hosts/ssh-pool.ts';
 import { READ_QUEUE } from '../src/queue/job-queue.ts';
 import { LocalWebApi } from '../src/slack/local-web-api.ts';
+import { measureRedisBytesPerHostYear } from '../src/memory/memory-store.ts';
+import { timeMemoryReport } from '../src/memory/build-memory-report.ts';
 import { BotProcess, sleep, type BotMemory } from './bot-process.ts';
+import { benchPromote, formatPromoteRows, type PromoteRun } from './promote.ts';
 import { measureCpu, type ThreadSched } from './cpu.ts';
 import { floorRound, statusWork, wrappedCommands } from './node-work.ts';
 import { psshRound } from './pssh.ts';
@@ -101,6 +104,8 @@ async function main(): Promise<number> {
   const webApi = await new LocalWebApi({ botUserId: 'U0VIPBOT', userGroups: {} }).start();
   const watcher = new PostWatcher(webApi);
   const results: SizeResult[] = [];
+  let promoteRuns: PromoteRun[] = [];
+  let memoryFigures: string[] = [];
   let current = before;
   let failure: unknown;
   try {
@@ -113,6 +118,13 @@ async function main(): Promise<number> {
       }
       results.push(await benchSize(current, tmp, webApi, watcher));
     }
+    checkInterrupted();
+    if (current) {
+      log('promote: the notes\' failover scenario on cluster orcl, apply reload and restart');
+      promoteRuns = await benchPromote(current.configPath, REDIS_URL, log);
+    }
+    log('memory: 7-day report + chart for 20 hosts; Redis bytes per host-year');
+    memoryFigures = await benchMemory();
   } catch (err) {
     failure = err;
   } finally {
@@ -136,9 +148,27 @@ async function main(): Promise<number> {
   }
   const totalS = (performance.now() - started) / 1000;
   if (results.length) process.stdout.write(renderTable(results, totalS));
+  if (promoteRuns.length) process.stdout.write(`${['promote (issue 3): approval -> VIP settled; 50 ms probe of both hosts during the change', ...formatPromoteRows(promoteRuns)].join('\n')}\n\n`);
+  if (memoryFigures.length) process.stdout.write(`${['memory (issue 4)', ...memoryFigures].join('\n')}\n\n`);
   if (failure) throw failure;
   const failed = results.flatMap((r) => targets(r)).filter((t) => !t.pass);
   return STRICT && failed.length ? 1 : 0;
+}
+
+/** Issue 4's figures: report + chart build time for 20 hosts × 7 days, Redis bytes per host-year. */
+async function benchMemory(): Promise<string[]> {
+  const timing = await timeMemoryReport({ hosts: 20 });
+  const redis = new Redis(REDIS_URL);
+  const prefix = `vipbot-bench-${randomBytes(4).toString('hex')}`;
+  try {
+    const year = await measureRedisBytesPerHostYear(redis, prefix);
+    return [
+      `7-day report + chart, 20 hosts (${timing.samples} samples): total ${timing.totalMs.toFixed(0)} ms (analyse ${timing.analyseMs.toFixed(0)}, message ${timing.messageMs.toFixed(0)}, chart ${timing.chartMs.toFixed(0)} ms; PNG ${(timing.pngBytes / 1024).toFixed(0)} KiB; event loop held at most ${timing.maxEventLoopBlockMs.toFixed(0)} ms)`,
+      `Redis per host-year of hourly samples: ${year.samples} samples in ${year.keys} keys, ${(year.payloadBytes / 1024).toFixed(0)} KiB payload, ${(year.redisBytes / 1024).toFixed(0)} KiB in Redis (${year.bytesPerSample.toFixed(1)} B/sample); 200 hosts: ${year.mibFor200Hosts.toFixed(1)} MiB`,
+    ];
+  } finally {
+    await redis.quit();
+  }
 }
 
 async function benchSize(lab: LabInfo, tmp: string, webApi: LocalWebApi, watcher: PostWatcher): Promise<SizeResult> {
