@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ORCL_PAIR, keepalivedFixture, ipAddrOutput } from '../../support/orcl-pair.ts';
 import { buildPlan, type PlanInput } from '../../../src/approvals/plan.ts';
 import { Plan } from '../../../src/approvals/types.ts';
 import { KeepalivedSettings, type ClusterConfig } from '../../../src/config/config.ts';
 import { VipbotError } from '../../../src/errors.ts';
 import type { NodeFacts } from '../../../src/model.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/keepalived/${name}`, import.meta.url), 'utf8');
+const fixture = keepalivedFixture;
 
 const NODE1_CONF = fixture('node1.conf');
 const NODE2_CONF = fixture('node2.conf');
@@ -17,17 +17,7 @@ const NOW = new Date('2025-01-08T07:12:41Z');
 const BACKUP = `${CONF}.vipbot-20250108T071241Z`;
 const STAGED = `${CONF}.vipbot-new`;
 
-const cluster: ClusterConfig = {
-  name: 'orcl',
-  vips: [
-    { name: 'primary', instance: 'VI_PRIMARY', address: '198.51.100.100' },
-    { name: 'standby', instance: 'VI_STANDBY', address: '198.51.100.101' },
-  ],
-  nodes: [
-    { name: 'node1', host: '198.51.100.1' },
-    { name: 'node2', host: '198.51.100.2' },
-  ],
-};
+const cluster: ClusterConfig = ORCL_PAIR;
 
 const threeNodes: ClusterConfig = { ...cluster, nodes: [...cluster.nodes, { name: 'node3', host: '198.51.100.3' }] };
 
@@ -40,13 +30,7 @@ const PRIMARY_VIP = '198.51.100.100';
 const STANDBY_VIP = '198.51.100.101';
 const HOSTS = { node1: '198.51.100.1', node2: '198.51.100.2', node3: '198.51.100.3' } as const;
 
-function ipAddr(host: string, vips: string[]): string {
-  return [
-    '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
-    `2: eth0    inet ${host}/24 brd 198.51.100.255 scope global eth0\\       valid_lft forever preferred_lft forever`,
-    ...vips.map((vip, i) => `2: eth0    inet ${vip}/24 scope global secondary eth0:${i + 1}\\       valid_lft forever preferred_lft forever`),
-  ].join('\n') + '\n';
-}
+const ipAddr = ipAddrOutput;
 
 interface Setup {
   holds?: string[];

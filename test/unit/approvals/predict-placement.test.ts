@@ -1,23 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ORCL_PAIR, keepalivedFixture, ipAddrOutput } from '../../support/orcl-pair.ts';
 import { currentPlacement, explainPlacement, predictPlacement, type PlacementChange } from '../../../src/approvals/predict-placement.ts';
 import type { ClusterConfig } from '../../../src/config/config.ts';
 import { analyseCluster } from '../../../src/keepalived/analyse-cluster.ts';
 import type { ClusterStatus, InstanceStatus, NodeFacts } from '../../../src/model.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/keepalived/${name}`, import.meta.url), 'utf8');
+const fixture = keepalivedFixture;
 
-const cluster: ClusterConfig = {
-  name: 'orcl',
-  vips: [
-    { name: 'primary', instance: 'VI_PRIMARY', address: '198.51.100.100' },
-    { name: 'standby', instance: 'VI_STANDBY', address: '198.51.100.101' },
-  ],
-  nodes: [
-    { name: 'node1', host: '198.51.100.1' },
-    { name: 'node2', host: '198.51.100.2' },
-  ],
-};
+const cluster: ClusterConfig = ORCL_PAIR;
 
 const ACTIVE = fixture('systemctl-show-active.txt');
 const INACTIVE = fixture('systemctl-show-inactive.txt');
@@ -25,13 +15,7 @@ const PRIMARY_DB = { chk_primary: 0, chk_standby: 1 };
 const STANDBY_DB = { chk_primary: 1, chk_standby: 0 };
 const DB_DOWN = { chk_primary: 1, chk_standby: 1 };
 
-function ipAddr(host: string, vips: string[]): string {
-  return [
-    '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
-    `2: eth0    inet ${host}/24 brd 198.51.100.255 scope global eth0\\       valid_lft forever preferred_lft forever`,
-    ...vips.map((vip, i) => `2: eth0    inet ${vip}/24 scope global secondary eth0:${i + 1}\\       valid_lft forever preferred_lft forever`),
-  ].join('\n') + '\n';
-}
+const ipAddr = ipAddrOutput;
 
 interface Setup {
   holds?: string[];

@@ -1,23 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ORCL_PAIR, keepalivedFixture } from '../../support/orcl-pair.ts';
 import type { ClusterConfig } from '../../../src/config/config.ts';
 import { analyseCluster } from '../../../src/keepalived/analyse-cluster.ts';
 import { setInstancePriority } from '../../../src/keepalived/edit-conf.ts';
 import { ClusterStatus, type NodeFacts, type TrackScriptResult } from '../../../src/model.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/keepalived/${name}`, import.meta.url), 'utf8');
+const fixture = keepalivedFixture;
 
-const cluster: ClusterConfig = {
-  name: 'orcl',
-  vips: [
-    { name: 'primary', instance: 'VI_PRIMARY', address: '198.51.100.100' },
-    { name: 'standby', instance: 'VI_STANDBY', address: '198.51.100.101' },
-  ],
-  nodes: [
-    { name: 'node1', host: '198.51.100.1' },
-    { name: 'node2', host: '198.51.100.2' },
-  ],
-};
+const cluster: ClusterConfig = ORCL_PAIR;
 
 const ACTIVE = fixture('systemctl-show-active.txt');
 const INACTIVE = fixture('systemctl-show-inactive.txt');
