@@ -371,10 +371,11 @@ describe.skipIf(!canRun)('SshPool against a loopback sshd', () => {
     process.on('uncaughtException', onUncaught);
     try {
       await pool.run(target(), listAddresses());
-      const running = pool.run(target(), runTrackScript(undefined, ['/bin/sleep', '5']));
+      // Observe the outcome before the kill: the rejection may land while kill() is still awaited.
+      const running = errorOf(pool.run(target(), runTrackScript(undefined, ['/bin/sleep', '5'])));
       await sleep(300);
       await sshd.kill('SIGKILL');
-      const lost = await errorOf(running);
+      const lost = await running;
       expect(lost.code).toBe('ssh_connection_lost');
       await sleep(100);
       expect(pool.stats().connections).toBe(0);
