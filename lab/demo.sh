@@ -35,5 +35,8 @@ trap lab_down EXIT
 trap 'exit 130' INT TERM HUP
 
 npm run -s lab -- up 2
-echo "demo: lab up; try  /vip status  then  /vip promote node2  (Ctrl-D or Ctrl-C to quit)"
+echo "demo: lab up; try  /vip status . To see the notes' failover, in another terminal run"
+echo "      npm run lab -- role node1 down && npm run lab -- role node2 PRIMARY"
+echo "      then  /vip status  (preempt_hazard),  /vip promote node2 , and approve with"
+echo "      :white_check_mark: <request-id> as @lead   (Ctrl-D or /quit to leave)"
 VIPBOT_CONFIG="$lab_dir/vipbot.yaml" node bin/vipbot.js console
