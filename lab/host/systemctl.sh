@@ -29,7 +29,8 @@ unit_state() {
   else echo 'inactive dead'; fi
 }
 
-fmt_time() { [[ -r $S/$1 ]] && date -d "@$(cat "$S/$1")" '+%a %Y-%m-%d %H:%M:%S %Z'; }
+# printf's %()T is date(1) without a fork: `show` is on every status path, so it stays cheap.
+fmt_time() { local t; [[ -r $S/$1 ]] && read -r t <"$S/$1" && printf '%(%a %Y-%m-%d %H:%M:%S %Z)T\n' "$t"; }
 
 # systemd's format_timestamp_relative().
 fmt_ago() {
@@ -164,7 +165,8 @@ PROPS_ORDER=(Type Restart PIDFile NotifyAccess Result MainPID NRestarts ExecMain
 prop_value() {
   local known=$1 name=$2
   local state sub
-  read -r state sub <<<"$(unit_state)"
+  # do_show works the state out once for all properties (SHOW_STATE); elsewhere ask each time.
+  if [[ -n ${SHOW_STATE:-} ]]; then read -r state sub <<<"$SHOW_STATE"; else read -r state sub <<<"$(unit_state)"; fi
   if [[ $known != yes ]]; then
     case $name in
       Id|Names) echo "$unit" ;;
@@ -185,7 +187,7 @@ prop_value() {
     NotifyAccess) echo 'all' ;;
     Result) [[ $state == failed ]] && echo 'start-limit-hit' || echo 'success' ;;
     MainPID) main_pid ;;
-    NRestarts) cat "$S/nrestarts" 2>/dev/null || echo 0 ;;
+    NRestarts) local n=0; [[ -r $S/nrestarts ]] && read -r n <"$S/nrestarts"; echo "${n:-0}" ;;
     ExecMainStartTimestamp) fmt_time exec-main-start || echo '' ;;
     ExecMainPID) cat "$S/exec-main-pid" 2>/dev/null || echo 0 ;;
     ExecMainStatus) cat "$S/exec-main-status" 2>/dev/null || echo 0 ;;
@@ -201,18 +203,21 @@ prop_value() {
     UnitFileState) echo 'enabled' ;;
     ActiveEnterTimestamp) fmt_time active-enter || echo '' ;;
     InactiveEnterTimestamp) fmt_time inactive-enter || echo '' ;;
+    *) echo '' ;;
   esac
 }
 
 do_show() {
   local known=$1 p want
+  SHOW_STATE=$(unit_state)
   for p in "${PROPS_ORDER[@]}"; do
     if ((${#props[@]} > 0)); then
       want=no
       for q in "${props[@]}"; do [[ $q == "$p" ]] && want=yes; done
       [[ $want == yes ]] || continue
     fi
-    if ((value)); then prop_value "$known" "$p"; else echo "$p=$(prop_value "$known" "$p")"; fi
+    # No subshell per property: print the key, then let prop_value print the value and newline.
+    if ((value)); then prop_value "$known" "$p"; else printf '%s=' "$p"; prop_value "$known" "$p"; fi
   done
 }
 
