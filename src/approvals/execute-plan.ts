@@ -19,6 +19,7 @@ import {
   serviceIsActive,
   serviceReload,
   serviceRestart,
+  serviceShow,
   serviceStart,
   serviceStop,
   stageConfig,
@@ -28,6 +29,7 @@ import {
   type NodeCommand,
 } from '../hosts/node-commands.ts';
 import { parseIpAddr } from '../keepalived/parse-ip-addr.ts';
+import { parseSystemctlShow, summariseService } from '../keepalived/parse-systemctl-show.ts';
 import type { NodeRunner } from '../status/collect-node-facts.ts';
 import { judgeConfigTest } from './judge-config-test.ts';
 import type { Journal } from './request-store.ts';
@@ -163,9 +165,21 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
         await deps.progress('install', `Installed ${configPath} (atomic rename)`);
       }
       if (!journal.applied) {
-        await apply(`systemctl ${plan.apply ?? 'reload'}`);
-        await deps.journal.record('applied');
-        await deps.progress('apply', `systemctl ${plan.apply ?? 'reload'} ${plan.service} on ${target.node.name}`);
+        const mainPid = async () => summariseService(parseSystemctlShow((await run(target, serviceShow(plan.service))).stdout)).mainPid ?? 0;
+        if (journal.applying !== undefined && plan.apply === 'restart' && String(await mainPid()) !== journal.applying) {
+          // Killed after the restart ran but before it was journaled: keepalived's main PID changed,
+          // so the restart happened; restarting again would drop the VIPs a second time.
+          await deps.journal.record('applied');
+          await deps.progress('apply', `systemctl restart ${plan.service} on ${target.node.name} had already run (main PID changed)`);
+        } else {
+          // Note the main PID first: a retry after a kill can tell whether the restart ran. A reload
+          // leaves no such trace; repeating it re-reads the same file and moves nothing.
+          await deps.journal.record('applying', plan.apply === 'restart' ? String(await mainPid()) : 'reload');
+          await apply(`systemctl ${plan.apply ?? 'reload'}`);
+          await deps.journal.record('applied');
+          const again = journal.applying !== undefined && plan.apply !== 'restart' ? ' (again: an interrupted run may have reloaded already; harmless)' : '';
+          await deps.progress('apply', `systemctl ${plan.apply ?? 'reload'} ${plan.service} on ${target.node.name}${again}`);
+        }
       }
     } else if (!journal.applied) {
       const active = (await run(target, serviceIsActive(plan.service))).code === 0;

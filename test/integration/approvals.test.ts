@@ -324,8 +324,8 @@ describe('execution safety', () => {
       const reloads = await countInLog('node2', 'Reload complete');
       const { id, ts } = await requestChange('promote node2', OPERATOR);
       await bot.react(ts, 'white_check_mark', LEAD);
-      // Kill -9 the worker in the middle: right after the new file is installed.
-      await bot.webApi.waitForCall((c) => c.method === 'chat.postMessage' && c.args.thread_ts === ts && /Installed/.test(String(c.args.text)), 30_000);
+      // Kill -9 the worker in the middle of the change: once the backup is taken.
+      await bot.webApi.waitForCall((c) => c.method === 'chat.postMessage' && c.args.thread_ts === ts && /Backed up to/.test(String(c.args.text)), 30_000);
       first.kill('SIGKILL');
       first = undefined;
       second = startWorker();

@@ -35,6 +35,7 @@ class FakePair implements NodeRunner {
   testExit: Record<string, { code: number; stderr: string }> = {};
   onApply: (pair: FakePair, node: string) => void = () => {};
   crashed = false;
+  mainPid: Record<string, number> = { node1: 100, node2: 200 };
   /** The worker dies right after the command with this id ran on the host: nothing after it runs. */
   crashAfter?: string;
 
@@ -54,10 +55,12 @@ class FakePair implements NodeRunner {
       case 'service-reload': case 'service-restart': case 'service-start': case 'service-stop':
         if (cmd.id === 'service-start') this.active[node] = true;
         if (cmd.id === 'service-stop') this.active[node] = false;
+        if (cmd.id === 'service-restart') this.mainPid[node] = (this.mainPid[node] ?? 100) + 1;
         this.applies.push(`${node} ${cmd.id}`);
         this.onApply(this, node);
         result = ok();
         break;
+      case 'service-show': result = ok(`MainPID=${this.mainPid[node] ?? 0}\nActiveState=active\n`); break;
       case 'service-is-active': result = { code: this.active[node] ? 0 : 3, stdout: this.active[node] ? 'active\n' : 'inactive\n', stderr: '' }; break;
       case 'list-addresses': {
         const lines = Object.entries(this.placement).filter(([, holders]) => holders.includes(node)).map(([vip]) => `3: eth0    inet ${VIP_ADDRESS[vip]}/32 scope global eth0\\       valid_lft forever preferred_lft forever`);
@@ -125,7 +128,7 @@ describe('executePlan: promote', () => {
       'node2 read-config', 'node2 backup-config', 'node2 stage-config', 'node2 copy-owner', 'node2 copy-mode',
       'node2 test-config', 'node2 test-config', 'node2 install-config', 'node2 service-reload',
     ]);
-    expect(Object.keys(journal.steps).sort()).toEqual(['applied', 'backup', 'begun', 'installed']);
+    expect(Object.keys(journal.steps).sort()).toEqual(['applied', 'applying', 'backup', 'begun', 'installed']);
     expect(steps.map(([s]) => s)).toEqual(['reread', 'backup', 'stage', 'test', 'install', 'apply', 'waiting', 'settled']);
     expect(outcome.commands.map((c) => c.id)).toContain('service-reload');
   });
@@ -179,6 +182,28 @@ describe('executePlan: promote', () => {
     expect(pair.ran).not.toContain('node2 install-config');
     expect(pair.ran).not.toContain('node2 backup-config');
     expect(pair.applies).toEqual(['node2 service-reload']);
+  });
+
+  it('restart: a retry after a kill between the restart and its journal entry sees the new main PID and does not restart again', async () => {
+    const pair = new FakePair();
+    pair.crashAfter = 'service-restart';
+    const journal = new MemoryJournal();
+    void executePlan(promoteRequest({ apply: 'restart' }), deps(pair, journal).deps);
+    await waitUntil(() => pair.crashed);
+    expect(journal.steps.applying).toBe('200');
+    const outcome = await executePlan(promoteRequest({ apply: 'restart' }), deps(pair, journal).deps);
+    expect(outcome.state).toBe('succeeded');
+    expect(pair.applies).toEqual(['node2 service-restart']);
+  });
+
+  it('restart: a retry when the restart never ran (same main PID) restarts once', async () => {
+    const pair = new FakePair();
+    const journal = new MemoryJournal();
+    journal.steps = { begun: '1', backup: `${CONF}.vipbot-20261126T192900Z`, installed: '1', applying: '200' };
+    pair.files.node2![CONF] = NEW_CONF;
+    const outcome = await executePlan(promoteRequest({ apply: 'restart' }), deps(pair, journal).deps);
+    expect(outcome.state).toBe('succeeded');
+    expect(pair.applies).toEqual(['node2 service-restart']);
   });
 
   it('a retry after the reload only verifies', async () => {
