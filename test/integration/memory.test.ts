@@ -162,7 +162,10 @@ describe('memory sampling against the lab', () => {
 
   it('the daily summary fires from its cron and lands in the configured channel, chart in the thread', async () => {
     // Every 15 s by the test cron; a busy machine (the whole suite on 2 cores) may miss a few fires.
-    const post = await bot.webApi.waitForCall((c) => isVipMemoryPost(c, DAILY_CHANNEL, true), 75_000);
+    // A summary that fires before the first sample is stored says "no samples yet" and has no chart:
+    // wait for one with data.
+    const hasSamples = (c: RecordedCall) => ((c.args.metadata as { event_payload?: { nodes?: Array<{ samples?: number }> } }).event_payload?.nodes ?? []).some((n) => (n.samples ?? 0) > 0);
+    const post = await bot.webApi.waitForCall((c) => isVipMemoryPost(c, DAILY_CHANNEL, true) && hasSamples(c), 75_000);
     const payload = VipMemoryPayload.parse((post.args.metadata as { event_payload: unknown }).event_payload);
     expect(payload.window).toBe('7d');
     expect(payload.nodes.map((n) => n.name)).toEqual(['node1', 'node2']);
