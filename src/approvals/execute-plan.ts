@@ -29,6 +29,7 @@ import {
   type NodeCommand,
 } from '../hosts/node-commands.ts';
 import { parseIpAddr } from '../keepalived/parse-ip-addr.ts';
+import { escapeMrkdwn } from '../slack/render-request.ts';
 import { parseSystemctlShow, summariseService } from '../keepalived/parse-systemctl-show.ts';
 import type { NodeRunner } from '../status/collect-node-facts.ts';
 import { judgeConfigTest } from './judge-config-test.ts';
@@ -264,9 +265,14 @@ const STEP_EMOJI: Record<ExecutionStep, string> = {
   waiting: ':hourglass_flowing_sand:', settled: ':white_check_mark:', failed: ':x:', rollback: ':rewind:', rolled_back: ':leftwards_arrow_with_hook:', resume: ':repeat:',
 };
 
-/** One thread line for a step: emoji and what happened. */
+/** Thread notes stay one line: a chatty step (host output) must not push the approval message away. */
+const MAX_STEP_DETAIL = 400;
+
+/** One thread line for a step: emoji and what happened, folded to one line, cut, host text escaped. */
 export function formatStep(step: ExecutionStep, detail: string): string {
-  return `${STEP_EMOJI[step]} ${detail}`;
+  const line = detail.replace(/\s+/g, ' ').trim();
+  const cut = line.length > MAX_STEP_DETAIL ? `${line.slice(0, MAX_STEP_DETAIL - 1)}…` : line;
+  return `${STEP_EMOJI[step]} ${escapeMrkdwn(cut)}`;
 }
 
 function matches(actual: VipPlacement, expected: VipPlacement): boolean {

@@ -140,37 +140,6 @@ export function renderRefusal(plan: Plan): string {
   return clip(lines.join('\n'), SLACK_LIMITS.sectionText);
 }
 
-/** The steps the executor reports in the approval message's thread, in the order they usually happen. */
-export const ProgressStep = z.enum(['lock', 'reread', 'stale', 'backup', 'test', 'install', 'apply', 'waiting', 'settled', 'rollback', 'failed']);
-export type ProgressStep = z.infer<typeof ProgressStep>;
-
-const PROGRESS: Record<ProgressStep, string> = {
-  lock: ':lock: Cluster lock taken',
-  reread: ':mag: Config re-read: unchanged since the plan',
-  stale: ':octagonal_sign: Plan is stale: the config changed on the host since planning; nothing applied, request again',
-  backup: ':floppy_disk: Config backed up',
-  test: ':test_tube: New config tested with `keepalived -t`',
-  install: ':inbox_tray: New config installed',
-  apply: ':arrows_counterclockwise: Change applied',
-  waiting: ':hourglass_flowing_sand: Waiting for the VIPs to settle',
-  settled: ':white_check_mark: VIPs settled where planned',
-  rollback: ':leftwards_arrow_with_hook: Rolling back to the backup',
-  failed: ':x: Failed',
-};
-
-/** Thread notes stay one line: a chatty step must not push the approval message out of view. */
-const MAX_PROGRESS_DETAIL = 400;
-
-/**
- * One short thread line for an execution step, e.g. `:lock: Cluster lock taken`. `detail` (a path, an
- * exit code, host output) is folded onto the same line, escaped and cut to a few hundred characters.
- */
-export function renderProgress(step: ProgressStep, detail?: string): string {
-  const base = PROGRESS[step];
-  const d = detail?.replace(/\s+/g, ' ').trim();
-  return d ? `${base} — ${escapeHost(clip(d, MAX_PROGRESS_DETAIL))}` : base;
-}
-
 /**
  * A time Slack shows in each reader's own time zone: `<!date^unix^{date_short_pretty} {time}|fallback>`.
  * The fallback (UTC) is what notifications and clients without date support show.

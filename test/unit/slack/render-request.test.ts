@@ -10,9 +10,7 @@ import {
   formatDuration,
   formatRelativeMinutes,
   formatSlackDate,
-  ProgressStep,
   renderApprovalMessage,
-  renderProgress,
   renderRefusal,
   SLACK_LIMITS,
   VipRequestPayload,
@@ -324,32 +322,6 @@ describe('renderRefusal', () => {
     const text = renderRefusal(plan);
     expect(text).toContain(':no_entry: Cannot demote node1 on orcl: primary would go nowhere');
     expect(text).toContain('`--force`');
-  });
-});
-
-describe('renderProgress', () => {
-  it.each<[ProgressStep, string | undefined, string]>([
-    ['lock', undefined, ':lock: Cluster lock taken'],
-    ['reread', undefined, ':mag: Config re-read: unchanged since the plan'],
-    ['backup', '/etc/keepalived/keepalived.conf.vipbot-20261126T030500Z', ':floppy_disk: Config backed up — /etc/keepalived/keepalived.conf.vipbot-20261126T030500Z'],
-    ['test', 'exit 0 (current file: exit 0)', ':test_tube: New config tested with `keepalived -t` — exit 0 (current file: exit 0)'],
-    ['install', undefined, ':inbox_tray: New config installed'],
-    ['apply', 'systemctl reload keepalived', ':arrows_counterclockwise: Change applied — systemctl reload keepalived'],
-    ['waiting', 'up to 30 s', ':hourglass_flowing_sand: Waiting for the VIPs to settle — up to 30 s'],
-    ['settled', 'primary on node2 after 3.2 s', ':white_check_mark: VIPs settled where planned — primary on node2 after 3.2 s'],
-    ['rollback', undefined, ':leftwards_arrow_with_hook: Rolling back to the backup'],
-    ['failed', 'keepalived -t:\n  <line 3> bad\tkeyword', ':x: Failed — keepalived -t: &lt;line 3&gt; bad keyword'],
-    ['stale', undefined, ':octagonal_sign: Plan is stale: the config changed on the host since planning; nothing applied, request again'],
-  ])('%s %j', (step, detail, line) => {
-    expect(renderProgress(step, detail)).toBe(line);
-  });
-
-  it('covers every step and keeps lines short', () => {
-    for (const step of ProgressStep.options) {
-      const line = renderProgress(step, 'z'.repeat(5000));
-      expect(line).not.toContain('\n');
-      expect(line.length).toBeLessThan(600);
-    }
   });
 });
 
