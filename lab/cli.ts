@@ -1,6 +1,6 @@
 // `npm run lab -- <command>`: drive the test lab by hand. See lab/README.md.
 import {
-  cut, heal, hostExec, labDown, labStatus, labUp, partition, rekey, restoreHostKey, setRole, unpartition, vipHolders,
+  cut, heal, hostExec, labCpuShares, labDown, labStatus, labUp, partition, rekey, restoreHostKey, setRole, unpartition, vipHolders,
   type LabRole,
 } from './lab.ts';
 import { MAX_HOSTS } from './topology.ts';
@@ -15,6 +15,7 @@ const USAGE = `usage: npm run lab -- <command>
   partition <a> <b>           drop traffic between two hosts (VRRP split brain); unpartition <a> <b>
   rekey <node>                new sshd host key (known_hosts keeps the old one); restore-key <node> undoes it
   holders                     JSON: which node holds each VIP
+  cpu-shares <2..262144|off>  one CPU weight for the whole lab (cgroup v1; off = every process on its own)
 Lab dir: $VIPBOT_LAB_DIR or <repo>/.lab`;
 
 const ROLES: Record<string, LabRole> = { PRIMARY: 'PRIMARY', STANDBY: 'STANDBY', 'PHYSICAL STANDBY': 'STANDBY', DOWN: 'down' };
@@ -62,6 +63,13 @@ async function main(argv: string[]): Promise<number> {
     case 'rekey': need(1); await rekey(args[0] ?? ''); return 0;
     case 'restore-key': need(1); await restoreHostKey(args[0] ?? ''); return 0;
     case 'holders': console.log(JSON.stringify(await vipHolders(), null, 2)); return 0;
+    case 'cpu-shares': {
+      need(1);
+      const result = await labCpuShares(args[0] === 'off' ? 'unconfined' : Number(args[0]));
+      if (result.reason) throw new Error(`cannot set the lab's CPU weight: ${result.reason}`);
+      console.log(`lab: ${result.moved} process(es) in ${result.cgroup}${result.shares ? `, cpu.shares ${result.shares}` : ' (unconfined)'}`);
+      return 0;
+    }
     case undefined: case 'help': case '--help': case '-h':
       console.log(USAGE);
       return command === undefined ? 2 : 0;

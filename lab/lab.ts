@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isMap, isSeq } from 'yaml';
 import { createHostCgroups, detectCgroup, removeLabCgroups, type CgroupSetup } from './cgroup.ts';
+import { setLabCpuShares, type CpuWeightResult } from './cpu-weight.ts';
 import { renderAccountFiles, renderHostEnv, renderSshdConfig } from './host-files.ts';
 import { PRIMARY_CHECK, ROLE_FILE, STANDBY_CHECK, renderKeepalivedConf } from './keepalived-conf.ts';
 import { LAB_PATH, run, runOk, sleep, type RunResult } from './run.ts';
@@ -172,6 +173,16 @@ export async function labInfo(opts: LabOptions = {}): Promise<LabInfo | undefine
 
 // ---------------------------------------------------------------------------------------------
 // operations on a running lab
+
+/**
+ * CPU weight of the whole lab (cgroup v1 cpu.shares; 1024 = the kernel's default), so the hosts can be
+ * made to use only the CPU the bot leaves, as other machines would (the bench does; see cpu-weight.ts).
+ */
+export async function labCpuShares(shares: number | 'unconfined', opts: LabOptions = {}): Promise<CpuWeightResult> {
+  const state = await readState(labDir(opts));
+  if (!state || state.hosts.length === 0) throw new Error('no lab is up; start one with: npm run lab -- up [N]');
+  return setLabCpuShares(state.hosts.map((h) => h.initPid), shares, state.cgroup);
+}
 
 /** Sets the host's database role as its check scripts see it (`STANDBY` = `PHYSICAL STANDBY`). */
 export async function setRole(node: string, role: LabRole, opts: LabOptions = {}): Promise<void> {

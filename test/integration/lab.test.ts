@@ -7,8 +7,9 @@ import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
+import { cpuHierarchy } from '../../lab/cpu-weight.ts';
 import {
-  cut, heal, hostExec, labDown, labInfo, labUp, partition, rekey, restoreHostKey, setRole, unpartition,
+  cut, heal, hostExec, labCpuShares, labDown, labInfo, labUp, partition, rekey, restoreHostKey, setRole, unpartition,
   vipHolders, waitFor, type LabInfo,
 } from '../../lab/lab.ts';
 
@@ -270,6 +271,37 @@ describe('failures the bot must see', () => {
   });
 });
 
+describe('lab CPU weight (the bench gives the lab the CPU the bot leaves)', () => {
+  it('puts every host process, and SSH sessions started later, in one cpu group; off puts them back', async (ctx) => {
+    const mount = await cpuHierarchy();
+    if (!mount) ctx.skip(); // cgroup v2 machines: the lab does not confine CPU there yet
+    const cpuGroupOf = (text: string): string | undefined => /^\d+:[^:]*\bcpu\b[^:]*:(.*)$/m.exec(text)?.[1];
+    const keepalivedPid = (await hostExec('node1', ['systemctl', 'show', '-p', 'MainPID', '--value', 'keepalived'])).stdout.trim();
+    try {
+      const confined = await labCpuShares(64);
+      expect(confined.reason).toBeUndefined();
+      expect(confined.moved).toBeGreaterThanOrEqual(lab.hosts.length * 3); // init, sshd, keepalived at least
+      expect(readFileSync(`${mount}/vipbot-lab/cpu.shares`, 'utf8').trim()).toBe('64');
+      // keepalived (seen from outside through the host's /proc) and a fresh SSH session's command.
+      const inside = await hostExec('node1', ['cat', `/proc/${keepalivedPid}/cgroup`]);
+      expect(cpuGroupOf(inside.stdout)).toBe('/vipbot-lab');
+      const session = await hostExec('node1', ['bash', '-c', 'cat /proc/$$/cgroup']);
+      expect(cpuGroupOf(session.stdout)).toBe('/'); // nsenter from outside: not a lab child
+      const overSsh = await execFileAsync('ssh', ['-F', '/dev/null', '-i', lab.keyPath, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
+        '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'root@198.51.100.1', 'cat /proc/self/cgroup'], { timeout: 15_000 });
+      expect(cpuGroupOf(overSsh.stdout)).toBe('/vipbot-lab');
+      // Memory accounting is untouched: keepalived still reports MemoryCurrent from its own group.
+      const memory = (await hostExec('node1', ['systemctl', 'show', '-p', 'MemoryCurrent', '--value', 'keepalived'])).stdout.trim();
+      expect(memory).toMatch(/^\d+$/);
+    } finally {
+      await labCpuShares('unconfined');
+    }
+    const released = await hostExec('node1', ['cat', `/proc/${keepalivedPid}/cgroup`]);
+    expect(cpuGroupOf(released.stdout)).toBe('/');
+    await expect(labCpuShares(1)).rejects.toThrow(/from 2 to 262144/);
+  });
+});
+
 describe('lab lifecycle', () => {
   // Tearing down a lab that other test files were handed would break them; run this only on a lab
   // this file made itself, or when asked (VIPBOT_LAB_LIFECYCLE=1, e.g. a dedicated CI step).
@@ -302,6 +334,6 @@ async function expectNothingLeft(): Promise<void> {
   expect(links).not.toMatch(/vipbr0|vb-node/);
   const procs = (await execFileAsync('ps', ['-e', '-o', 'args='])).stdout;
   expect(procs).not.toMatch(/host\/init\.sh|sshd -f \/run\/lab|__supervise|keepalived --dont-fork/);
-  for (const dir of ['/sys/fs/cgroup/memory/vipbot-lab', '/sys/fs/cgroup/vipbot-lab']) expect(existsSync(dir), dir).toBe(false);
+  for (const dir of ['/sys/fs/cgroup/memory/vipbot-lab', '/sys/fs/cgroup/cpu/vipbot-lab', '/sys/fs/cgroup/vipbot-lab']) expect(existsSync(dir), dir).toBe(false);
   expect(existsSync(`${lab.dir}/state.json`)).toBe(false);
 }
