@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseDocument } from 'yaml';
-import { labDown, labInfo, labUp, type LabInfo } from '../lab/lab.ts';
+import { labCpuShares, labDown, labInfo, labUp, type LabInfo } from '../lab/lab.ts';
 import { allNodes, loadConfig } from '../src/config/config.ts';
 import { SshPool, sshTargetFor } from '../src/hosts/ssh-pool.ts';
 import { READ_QUEUE } from '../src/queue/job-queue.ts';
@@ -44,6 +44,13 @@ const COLD_IDLE = '1s';
 const COLD_GAP_MS = 1_500;
 const WARM_IDLE = '1h';
 const DRAIN_TIMEOUT_MS = 300_000;
+/**
+ * CPU weight of the whole lab during the ack bursts (the bot's process weighs 1024): the hosts stand
+ * in for other machines, so the jobs they run must not take the CPU the bot answers Slack with (see
+ * lab/README.md, "CPU"). Status timings are measured unconfined: there the lab's work *is* the
+ * measured work, and a low weight would slow every host command the bot waits for.
+ */
+const LAB_CPU_SHARES = 64;
 
 interface SizeResult {
   hosts: number;
@@ -52,6 +59,10 @@ interface SizeResult {
   ackWarmup: Burst;
   /** Diagnostic: the ack burst with no worker in the process and no jobs running. */
   ackNoWorker: Burst;
+  /** Diagnostic: the measured burst again (another `vipbot all`), with the lab's processes unconfined. */
+  ackUnconfined: Burst & { drainMs: number };
+  /** How the lab's CPU was confined during the measurements (or why it could not be). */
+  labCpu: string;
   warm: Summary;
   cold: Summary;
   pssh: Summary;
@@ -131,6 +142,8 @@ async function main(): Promise<number> {
     watcher.close();
     await webApi.stop();
     await rm(tmp, { recursive: true, force: true });
+    // The lab is shared: leave its CPU as lab up does (unconfined), whatever happened.
+    if (current) await labCpuShares('unconfined').catch((err: unknown) => log(`could not unconfine the lab's CPU: ${(err as Error).message}`));
     try {
       if (previousCount === undefined) {
         await labDown();
@@ -178,6 +191,10 @@ async function benchSize(lab: LabInfo, tmp: string, webApi: LocalWebApi, watcher
   const coldPath = await writeConfig(lab, tmp, `cold-${n}`, COLD_IDLE);
   const config = loadConfig(warmPath);
   const nodes = allNodes(config);
+  // Checked once up front (and undone): whether the ack bursts can run with the lab confined.
+  const labCpu = await confineLab();
+  await labCpuShares('unconfined');
+  if (!labCpu.confined) notes.push(`the lab could not be confined (${labCpu.text}): the ack bursts have the lab competing for the bot's CPU`);
 
   // --- the floor: the bot's SSH layer alone over open connections --------------------------------
   log(`${n} hosts: floor (SshPool in the bench process, connections open)`);
@@ -225,7 +242,18 @@ async function benchSize(lab: LabInfo, tmp: string, webApi: LocalWebApi, watcher
   const secret = randomBytes(16).toString('hex');
 
   log(`${n} hosts: ack burst against \`vipbot bot\` alone (no worker; diagnostic)`);
+  if (labCpu.confined) await confineLab();
   const ackNoWorker = await ackWithoutWorker(warmPath, secret, webApi);
+  await labCpuShares('unconfined');
+  checkInterrupted();
+
+  let ackUnconfined: SizeResult['ackUnconfined'];
+  if (labCpu.confined) {
+    log(`${n} hosts: ack burst with the lab unconfined (diagnostic)`);
+    ackUnconfined = await ackWithLabUnconfined(warmPath, secret, webApi, watcher, n);
+  } else {
+    ackUnconfined = { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, n: 0, wallMs: Number.NaN, busyPercent: Number.NaN, drainMs: Number.NaN };
+  }
   checkInterrupted();
 
   // --- warm bot: ack latency, then warm status -------------------------------------------------------
@@ -247,7 +275,12 @@ async function benchSize(lab: LabInfo, tmp: string, webApi: LocalWebApi, watcher
       // acks through the same HTTP, signature, Bolt and dispatcher code (the JIT of a fresh process).
       await statusRun(client, watcher, n);
       ackWarmup = await burst(client, 'help', ACK_WARMUP, 'status');
-      ack = await ackPhase(warmBot, client, watcher);
+      if (labCpu.confined) await confineLab();
+      try {
+        ack = await ackPhase(warmBot, client, watcher);
+      } finally {
+        await labCpuShares('unconfined');
+      }
       if (ack.failedJobs) notes.push(`${ack.failedJobs} status job(s) failed during the ack phase`);
       watcher.reset();
       const timings: StatusTiming[] = [];
@@ -308,6 +341,8 @@ async function benchSize(lab: LabInfo, tmp: string, webApi: LocalWebApi, watcher
     ack,
     ackWarmup,
     ackNoWorker,
+    ackUnconfined,
+    labCpu: labCpu.text,
     warm: summarise(warmSamples),
     cold: summarise(coldSamples),
     pssh: summarise(psshSamples),
@@ -384,14 +419,35 @@ async function ackPhase(bot: BotProcess, client: SlashClient, watcher: PostWatch
  * the acks are measured. The jobs stay queued under this process's prefix and are deleted with it.
  */
 async function ackWithoutWorker(configPath: string, secret: string, webApi: LocalWebApi): Promise<Burst> {
-  const bot = new BotProcess({ configPath, redisUrl: REDIS_URL, slackApiUrl: webApi.url, signingSecret: secret, role: 'bot' });
+  return withShortLivedBot({ configPath, secret, webApi, role: 'bot' }, async (bot, client) => {
+    await burst(client, 'help', ACK_WARMUP, 'status');
+    return burst(client, 'status', ACK_REQUESTS, 'Checking', bot.pid);
+  });
+}
+
+/** Diagnostic, not a target: the measured burst on a second `vipbot all` while the lab is unconfined. */
+async function ackWithLabUnconfined(configPath: string, secret: string, webApi: LocalWebApi, watcher: PostWatcher, hosts: number): Promise<SizeResult['ackUnconfined']> {
+  return withShortLivedBot({ configPath, secret, webApi, role: 'all' }, async (bot, client) => {
+    await statusRun(client, watcher, hosts);
+    await burst(client, 'help', ACK_WARMUP, 'status');
+    const { failedJobs: _failed, ...acks } = await ackPhase(bot, client, watcher);
+    return acks;
+  });
+}
+
+/** Starts a bot process for one diagnostic, hands it and a client to `fn`, and always stops it. */
+async function withShortLivedBot<T>(
+  options: { configPath: string; secret: string; webApi: LocalWebApi; role: 'all' | 'bot' },
+  fn: (bot: BotProcess, client: SlashClient) => Promise<T>,
+): Promise<T> {
+  const { configPath, secret, webApi, role } = options;
+  const bot = new BotProcess({ configPath, redisUrl: REDIS_URL, slackApiUrl: webApi.url, signingSecret: secret, role });
   liveBots.add(bot);
   try {
     await bot.start();
     const client = new SlashClient(bot.url, secret, webApi.responseUrl, ACK_CONCURRENCY);
     try {
-      await burst(client, 'help', ACK_WARMUP, 'status');
-      return await burst(client, 'status', ACK_REQUESTS, 'Checking', bot.pid);
+      return await fn(bot, client);
     } finally {
       client.close();
     }
@@ -401,6 +457,13 @@ async function ackWithoutWorker(configPath: string, secret: string, webApi: Loca
     await bot.stop();
     liveBots.delete(bot);
   }
+}
+
+/** Gives the whole lab LAB_CPU_SHARES; says what it did (or why it could not). */
+async function confineLab(): Promise<{ confined: boolean; text: string }> {
+  const result = await labCpuShares(LAB_CPU_SHARES);
+  if (result.reason) return { confined: false, text: result.reason };
+  return { confined: true, text: `cpu.shares ${LAB_CPU_SHARES} for the whole lab (bot process: 1024)` };
 }
 
 /** One measured `/vip status`, in epoch ms (performance.timeOrigin + now) so it lines up with BullMQ's job times. */
@@ -539,6 +602,8 @@ function renderTable(results: SizeResult[], totalS: number): string {
     row(`  warm-up before it: ${ACK_WARMUP} /vip help acks p50 / p99`, (r) => `${ms(r.ackWarmup.p50)} / ${ms(r.ackWarmup.p99)}`),
     row('  diagnostic: same burst, `vipbot bot` alone, p50 / p99', (r) => `${ms(r.ackNoWorker.p50)} / ${ms(r.ackNoWorker.p99)}`),
     row('  during it: all cores busy; bot main thread on CPU / waiting for CPU', (r) => cpuLine(r.ackNoWorker)),
+    row('  diagnostic: same burst, lab unconfined, p50 / p99 / max', (r) => `${ms(r.ackUnconfined.p50)} / ${ms(r.ackUnconfined.p99)} / ${ms(r.ackUnconfined.max)}`),
+    row('  during it: all cores busy; bot main thread on CPU / waiting for CPU', (r) => (r.ackUnconfined.n ? cpuLine(r.ackUnconfined) : 'n/a')),
     row(`/vip status -> post, WARM pool (median of ${RUNS}, min-max)`, (r) => spread(r.warm)),
     row(`/vip status -> post, COLD pool (median of ${RUNS}, min-max)`, (r) => spread(r.cold)),
     row('  warm: ack / to enqueue / queue wait / job to post (medians)', (r) => parts(r.warmParts)),
@@ -574,6 +639,7 @@ function renderTable(results: SizeResult[], totalS: number): string {
     ...targetRows.map(fmt),
     rule,
   ];
+  lines.push(`lab CPU during the ack bursts (not the diagnostic "lab unconfined" one): ${[...new Set(results.map((r) => r.labCpu))].join('; ')}; all other rows: unconfined, as lab up leaves it`);
   for (const r of results) for (const note of r.notes) lines.push(`note (${r.hosts} hosts): ${note}`);
   lines.push(`whole bench: ${totalS.toFixed(1)} s`, '');
   return lines.join('\n');

@@ -3,6 +3,7 @@
  * Settings are checked before anything listens: every problem is printed on its own line naming the
  * setting (or YAML path), and the process exits non-zero.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type VipbotConfig } from './config/config.ts';
 import { parseEnv, type Env } from './env.ts';
@@ -31,6 +32,7 @@ const USAGE = `usage: vipbot <command>
   memory import --node <node> [--tz <zone>] [--json] <mem.log> [ps_mem.log]
                           load the notes' crontab logs into the memory history
   sudoers [--user U] [node]  print a sudoers drop-in allowing exactly the node commands
+  version                 version, and whether the bundle (dist/) or the sources are running
 environment: VIPBOT_CONFIG, REDIS_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
 async function main(argv: string[]): Promise<number> {
@@ -48,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
       return runMemory(rest);
     case 'sudoers':
       return runSudoers(rest);
+    case 'version':
+    case '--version':
+      return runVersion();
     case undefined:
     case 'help':
     case '--help':
@@ -133,6 +138,14 @@ async function runSudoers(args: string[]): Promise<number> {
     await pool.close();
   }
   process.stdout.write(note + sudoersExample(user, { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScripts }));
+  return 0;
+}
+
+function runVersion(): number {
+  // src/cli.ts and dist/vipbot.mjs both sit one level below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const running = import.meta.url.endsWith('.ts') ? 'sources (tsx)' : 'bundle (dist/vipbot.mjs)';
+  process.stdout.write(`vipbot ${String(pkg.version)}, node ${process.version}, running the ${running}\n`);
   return 0;
 }
 
