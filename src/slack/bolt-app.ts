@@ -30,6 +30,8 @@ export function createBoltApp(options: BoltAppOptions): BoltApp {
     logger: toSlackLogger(options.logger.child({ component: 'bolt' })),
     // Bolt ignores the bot's own events (botUserId, from auth.test) so it never reacts to itself.
     ignoreSelf: true,
+    // No conversation state is kept between messages; Bolt's store would do work on every request.
+    convoStore: false,
     ...(options.botUserId ? { botUserId: options.botUserId, botId: 'B0VIPBOT', tokenVerificationEnabled: false } : {}),
     ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
   });
