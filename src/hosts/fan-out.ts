@@ -2,7 +2,14 @@
  * Bounded parallelism over nodes: status of a 10-cluster config touches 20 hosts, and each host
  * costs an SSH handshake; a limit keeps the bot from opening them all at once.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { VipbotError } from '../errors.ts';
+
+/**
+ * Abort listeners one item in flight may hold on the shared signal: a node's status runs five
+ * commands at once, each listening (and removing its listener when it settles) once or twice.
+ */
+const LISTENERS_PER_ITEM = 16;
 
 /** The outcome of one item: every item settles, one failure never hides the others' results. */
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -20,6 +27,8 @@ export async function mapWithConcurrency<T, R>(
 ): Promise<Settled<R>[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   const results = new Array<Settled<R>>(items.length);
+  // One signal shared by every item: without this Node warns of a listener leak at 11 listeners.
+  if (signal) setMaxListeners(Math.max(getMaxListeners(signal), 10 + limit * LISTENERS_PER_ITEM), signal);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

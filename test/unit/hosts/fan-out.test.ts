@@ -91,4 +91,26 @@ describe('mapWithConcurrency', () => {
     controller.abort(reason);
     expect(await mapWithConcurrency([1], 1, async () => 1, controller.signal)).toEqual([{ ok: false, error: reason }]);
   });
+
+  it('lets every item in flight listen on the shared signal without a listener-leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      // 8 nodes at once, 5 commands each with 2 listeners: 80 on one signal, all removed when done.
+      const results = await mapWithConcurrency([...Array(20).keys()], 8, async (_item, _i, signal) => {
+        const listeners = Array.from({ length: 10 }, () => () => undefined);
+        for (const l of listeners) signal?.addEventListener('abort', l, { once: true });
+        await tick(1);
+        for (const l of listeners) signal?.removeEventListener('abort', l);
+        return true;
+      }, controller.signal);
+      expect(results.every((r) => r.ok)).toBe(true);
+      await tick(5);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
