@@ -12,6 +12,7 @@ import { parseSystemctlShow } from '../keepalived/parse-systemctl-show.ts';
 import { describeError } from '../errors.ts';
 import { parseCgroupMemoryCurrent, parseMemoryStatV1, parseMemoryStatV2, parseSystemdMemoryCurrent } from './parse-cgroup-memory.ts';
 import { parsePsColumns } from './parse-ps.ts';
+import { withoutScriptForks } from './process-roles.ts';
 import { parseSmapsRollup } from './parse-smaps-rollup.ts';
 import { parseSystemdTimestamp } from './parse-systemd-status-log.ts';
 import type { MemoryProcess, MemorySample } from './sample.ts';
@@ -124,7 +125,7 @@ export function assembleMemorySample(readings: MemoryReadings): { sample: Memory
   if (readings.ps !== undefined) {
     let processes: MemoryProcess[] = [];
     try {
-      processes = parsePsColumns(readings.ps);
+      processes = withoutScriptForks(parsePsColumns(readings.ps));
     } catch (err) {
       problems.push(describeError(err));
     }

@@ -17,6 +17,7 @@ import { listKeepalivedProcesses, readCgroupMemoryFile, readSmapsRollup, service
 import type { NodeRunner } from '../status/collect-node-facts.ts';
 import { assembleMemorySample, cgroupMemoryFilePath, readServiceMemoryFacts, sampleHasReadings, type CgroupVersion, type MemoryReadings } from './assemble-sample.ts';
 import { parsePsColumns } from './parse-ps.ts';
+import { withoutScriptForks } from './process-roles.ts';
 import type { MemorySample } from './sample.ts';
 
 /** Per host: which cgroup layout answered last time, so the next sample asks the right path first. */
@@ -122,7 +123,7 @@ async function readCgroup(
 
 function safePids(psText: string): number[] {
   try {
-    return parsePsColumns(psText).map((p) => p.pid);
+    return withoutScriptForks(parsePsColumns(psText)).map((p) => p.pid);
   } catch {
     return [];
   }

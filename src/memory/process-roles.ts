@@ -93,3 +93,17 @@ export function inferProcessRoles(samples: readonly MemorySample[]): Map<number,
   }
   return roles;
 }
+
+/**
+ * keepalived runs each track script in a short-lived fork of its VRRP (or checker) child; `ps` can
+ * catch one before it execs the script, still named keepalived. Those are grandchildren of the main
+ * process and not keepalived's own memory: counting them would add a copy of the child's RSS to a
+ * random sample. Needs `ppid` (the sampler's ps format); lists without it are returned as they are.
+ */
+export function withoutScriptForks<P extends { pid: number; ppid?: number }>(processes: readonly P[]): P[] {
+  const ppidOf = new Map(processes.map((p) => [p.pid, p.ppid]));
+  return processes.filter((p) => {
+    const parentsParent = p.ppid === undefined ? undefined : ppidOf.get(p.ppid);
+    return parentsParent === undefined || !ppidOf.has(parentsParent);
+  });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferProcessRoles } from '../../../src/memory/process-roles.ts';
+import { inferProcessRoles, withoutScriptForks } from '../../../src/memory/process-roles.ts';
 import type { MemoryProcess, MemorySample } from '../../../src/memory/sample.ts';
 
 const sample = (processes: MemoryProcess[], extra: Partial<MemorySample> = {}): MemorySample => ({ t: 0, node: 'n', processes, ...extra });
@@ -41,3 +41,16 @@ describe('inferProcessRoles', () => {
     expect(Object.fromEntries(inferProcessRoles(samples))).toEqual(expected);
   });
 });
+
+describe('withoutScriptForks', () => {
+  it('drops a track-script fork caught by ps (a grandchild of the main process), keeps main and its children', () => {
+    const listed = [p(812, { ppid: 1 }), p(813, { ppid: 812 }), p(815, { ppid: 812 }), p(9301, { ppid: 815 })];
+    expect(withoutScriptForks(listed).map((x) => x.pid)).toEqual([812, 813, 815]);
+  });
+
+  it('keeps everything when ps gave no ppid (ps aux logs) or the tree is flat', () => {
+    expect(withoutScriptForks([p(1), p(2), p(3)]).map((x) => x.pid)).toEqual([1, 2, 3]);
+    expect(withoutScriptForks([p(50, { ppid: 1 }), p(51, { ppid: 50 })]).map((x) => x.pid)).toEqual([50, 51]);
+  });
+});
+
