@@ -145,7 +145,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ];
     const receiver = options.receiver
       ?? (env.SLACK_APP_TOKEN
-        ? createSocketModeReceiver(env.SLACK_APP_TOKEN, env.PORT, { logger, routes })
+        ? createSocketModeReceiver(env.SLACK_APP_TOKEN, env.PORT, { logger, routes, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) })
         : createHttpReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger, routes }));
     app = createBoltApp({ token, receiver, dispatcher, flow, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
     const server: unknown = await app.start(env.PORT);

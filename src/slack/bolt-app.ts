@@ -99,12 +99,15 @@ export function createHttpReceiver(options: HttpReceiverOptions): Receiver {
   });
 }
 
-/** Socket Mode (SLACK_APP_TOKEN): no public URL needed; the GET routes are served on the given port. */
-export function createSocketModeReceiver(appToken: string, port: number, options: Omit<HttpReceiverOptions, 'signingSecret'>): Receiver {
+/**
+ * Socket Mode (SLACK_APP_TOKEN): no public URL needed; the GET routes are served on the given port.
+ * `apiUrl` (SLACK_API_URL) is where apps.connections.open goes, like every other Web API call.
+ */
+export function createSocketModeReceiver(appToken: string, port: number, options: Omit<HttpReceiverOptions, 'signingSecret'> & { apiUrl?: string }): Receiver {
   return new SocketModeReceiver({
     appToken,
     logger: toSlackLogger(options.logger.child({ component: 'socket' })),
-    installerOptions: { port },
+    installerOptions: { port, ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}) },
     customRoutes: options.routes.map((route) => ({
       path: route.path,
       method: route.method,

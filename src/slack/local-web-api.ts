@@ -13,6 +13,8 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   /** Set for chat.postMessage / chat.postEphemeral / files uploads: what the call created. */
   ts?: string;
+  /** The bearer token the call carried (bot token for Web API calls, app token for apps.connections.open). */
+  token?: string;
   at: number;
 }
 
@@ -24,6 +26,8 @@ export interface LocalWebApiOptions {
   userGroups?: Record<string, string[]>;
   /** Channels the bot is not a member of: chat.postMessage there fails with not_in_channel. */
   notInChannels?: string[];
+  /** Socket Mode: the WebSocket URL apps.connections.open hands out (a local server of the caller's). */
+  socketModeUrl?: string;
 }
 
 // Fields that WebClient sends JSON-encoded inside form bodies.
@@ -120,7 +124,8 @@ export class LocalWebApi extends EventEmitter<{ call: [RecordedCall] }> {
     const method = url.pathname === '/response' ? 'response_url' : url.pathname.replace(/^\/api\//, '');
     const args = decodeBody(raw, String(req.headers['content-type'] ?? ''));
     for (const [key, value] of url.searchParams) args[key] ??= value;
-    const call: RecordedCall = { method, args, at: Date.now() };
+    const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1] ?? (typeof args.token === 'string' ? args.token : undefined);
+    const call: RecordedCall = { method, args, at: Date.now(), ...(bearer ? { token: bearer } : {}) };
     const body = this.answer(call);
     this.calls.push(call);
     this.emit('call', call);
@@ -132,6 +137,10 @@ export class LocalWebApi extends EventEmitter<{ call: [RecordedCall] }> {
     const o = this.options;
     const args = call.args;
     switch (call.method) {
+      case 'apps.connections.open':
+        // Only an app-level token may open a Socket Mode connection, as on Slack.
+        if (!call.token?.startsWith('xapp-')) return { ok: false, error: 'invalid_auth' };
+        return o.socketModeUrl ? { ok: true, url: o.socketModeUrl } : { ok: false, error: 'socket_mode_not_enabled' };
       case 'auth.test':
         return { ok: true, url: 'https://vipbot-local.slack.invalid/', team: 'local', user: 'vipbot', team_id: o.teamId ?? 'T0LOCAL', user_id: o.botUserId ?? 'U0VIPBOT', bot_id: o.botId ?? 'B0VIPBOT' };
       case 'chat.postMessage': {
