@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian/Ubuntu machine ready for the tests and the demo, and is quick when it already is:
-# Debian packages (lab + SSH + pssh + fonts for charts), Redis answering on 127.0.0.1:6379, node_modules.
+# Debian packages (lab + SSH + pssh + fonts for charts + sudo, whose visudo checks the generated sudoers), Redis answering on 127.0.0.1:6379, node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(keepalived openssh-server openssh-client iproute2 pssh redis-server redis-tools procps util-linux fonts-dejavu-core)
+packages=(keepalived openssh-server openssh-client iproute2 pssh redis-server redis-tools procps util-linux fonts-dejavu-core sudo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

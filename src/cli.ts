@@ -10,12 +10,13 @@ import { parseEnv, type Env } from './env.ts';
 import { describeError, isVipbotError } from './errors.ts';
 import { allNodeNames, resolveTarget } from './commands/resolve-target.ts';
 import { findNode } from './config/config.ts';
-import { sudoersExample } from './hosts/node-commands.ts';
+import { serviceShow, sudoersExample } from './hosts/node-commands.ts';
+import { parseSystemctlShow } from './keepalived/parse-systemctl-show.ts';
 import { parseKeepalivedConf } from './keepalived/parse-conf.ts';
 import { collectNodeFacts } from './status/collect-node-facts.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { startRuntime, type Role } from './main.ts';
-import { SshPool } from './hosts/ssh-pool.ts';
+import { SshPool, sshTargetFor } from './hosts/ssh-pool.ts';
 import { createStatusCollector } from './status/collect-status.ts';
 import { renderStatusMessage } from './slack/render-status.ts';
 import { blocksToText, toTerminalText } from './slack/blocks-to-text.ts';
@@ -125,19 +126,34 @@ async function runSudoers(args: string[]): Promise<number> {
     return 2;
   }
   const user = values.user ?? (node.ssh.user === 'root' ? 'vipbot' : node.ssh.user);
-  // The track scripts come from the node's own keepalived.conf, as keepalived would run them.
+  // The track scripts come from the node's own keepalived.conf, as keepalived would run them; the
+  // unit's cgroup (for the memory reads) from its own `systemctl show`.
   const pool = new SshPool({ logger: silentLogger() });
   let trackScripts: Array<{ user?: string; argv: string[] }> = [];
+  let controlGroup: string | undefined;
   let note = '';
   try {
     const facts = await collectNodeFacts(pool, node);
     const conf = facts.configText ? parseKeepalivedConf(facts.configText) : undefined;
     trackScripts = conf?.scripts.map((s) => ({ argv: [...s.argv], ...(s.user ? { user: s.user } : {}) })) ?? [];
     if (!conf) note = `# note: could not read ${node.keepalived.configPath} on ${name} (${facts.error ?? 'unreachable'}); add the track script lines by hand\n`;
+    const show = await pool.run(sshTargetFor(node), serviceShow(node.keepalived.service)).catch(() => undefined);
+    const group = show?.code === 0 ? parseSystemctlShow(show.stdout).ControlGroup : undefined;
+    if (group?.startsWith('/')) controlGroup = group;
   } finally {
     await pool.close();
   }
-  process.stdout.write(note + sudoersExample(user, { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScripts }));
+  const forNode = { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScripts };
+  let text: string;
+  try {
+    text = sudoersExample(user, { ...forNode, ...(controlGroup ? { controlGroup } : {}) });
+    if (controlGroup) note += `# memory reads under ${controlGroup} (ControlGroup of ${node.keepalived.service} on ${name})\n`;
+  } catch (err) {
+    if (!controlGroup || !isVipbotError(err)) throw err;
+    text = sudoersExample(user, forNode);
+    note += `# note: ${name}'s ControlGroup ${controlGroup} cannot be allowed exactly (${err.message}); the memory lines below assume systemd's default /system.slice\n`;
+  }
+  process.stdout.write(note + text);
   return 0;
 }
 

@@ -388,9 +388,25 @@ export interface SudoersTrackScript {
 }
 
 /** What `sudoersExample` needs to know about a node: `KeepalivedSettings` fits. */
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * Where a unit's cgroup memory file lives: v2 `/sys/fs/cgroup<ControlGroup>/<file>`, v1
+ * `/sys/fs/cgroup/memory<ControlGroup>/<file>` (systemd's ControlGroup is the same path in every
+ * hierarchy). `current` is `memory.current` on v2 and `memory.usage_in_bytes` on v1.
+ */
+export function cgroupMemoryFilePath(version: 'v1' | 'v2', controlGroup: string, file: 'stat' | 'current'): string {
+  const dir = version === 'v2' ? `${CGROUP_ROOT}${controlGroup}` : `${CGROUP_ROOT}/memory${controlGroup}`;
+  const name = file === 'stat' ? 'memory.stat' : version === 'v2' ? 'memory.current' : 'memory.usage_in_bytes';
+  // ControlGroup "/" (a unit in the root cgroup) must not yield a double slash.
+  return `${dir.replace(/\/$/, '')}/${name}`;
+}
+
 export interface SudoersSettings {
   configPath: string;
   service: string;
+  /** The unit's ControlGroup as `systemctl show` reports it; default systemd's `/system.slice/<unit>`. */
+  controlGroup?: string;
   /** The track scripts of the node's vrrp_scripts, if they should be allowed too. */
   trackScripts?: readonly SudoersTrackScript[];
 }
@@ -427,13 +443,14 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     `${cp} -p -- ${sudoersEscape(conf)} ${sudoersEscape(stamped)}`,
     `${cp} -p -- ${sudoersEscape(stamped)} ${sudoersEscape(staging)}`,
   ];
-  // Memory sampling: the unit's cgroup files where systemd puts them by default (system.slice; v2
-  // then v1 layout), and smaps_rollup of any pid of 1–7 digits, each digit as `[0-9]` for the same
-  // reason as the backups (a `*` would admit extra arguments).
+  // Memory sampling: the unit's cgroup files (v2 then v1 layout) under its ControlGroup (read from
+  // the node by `vipbot sudoers`, else where systemd puts a unit by default), and smaps_rollup of any
+  // pid of 1–7 digits, each digit as `[0-9]` for the same reason as the backups (a `*` would admit
+  // extra arguments).
   const unit = settings.service.includes('.') ? settings.service : `${settings.service}.service`;
+  const controlGroup = settings.controlGroup ?? `/system.slice/${unit}`;
   const memoryReads: (NodeCommand | string)[] = [
-    ...(['memory.current', 'memory.stat'] as const).map((f) => readCgroupMemoryFile(`/sys/fs/cgroup/system.slice/${unit}/${f}`)),
-    ...(['memory.usage_in_bytes', 'memory.stat'] as const).map((f) => readCgroupMemoryFile(`/sys/fs/cgroup/memory/system.slice/${unit}/${f}`)),
+    ...(['v2', 'v1'] as const).flatMap((v) => (['current', 'stat'] as const).map((f) => readCgroupMemoryFile(cgroupMemoryFilePath(v, controlGroup, f)))),
     ...[1, 2, 3, 4, 5, 6, 7].map((n) => `${CATALOG['read-smaps-rollup'].program} -- /proc/${'[0-9]'.repeat(n)}/smaps_rollup`),
   ];
   const read: (NodeCommand | string)[] = [

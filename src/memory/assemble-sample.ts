@@ -22,19 +22,8 @@ export const CgroupVersion = z.enum(['v1', 'v2']);
 export type CgroupVersion = z.infer<typeof CgroupVersion>;
 
 /** The cgroup mount; v1 mounts each controller in its own directory below it. */
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-/**
- * Where a unit's cgroup memory file lives: v2 `/sys/fs/cgroup<ControlGroup>/<file>`, v1
- * `/sys/fs/cgroup/memory<ControlGroup>/<file>` (systemd's ControlGroup is the same path in every
- * hierarchy). `current` is `memory.current` on v2 and `memory.usage_in_bytes` on v1.
- */
-export function cgroupMemoryFilePath(version: CgroupVersion, controlGroup: string, file: 'stat' | 'current'): string {
-  const dir = version === 'v2' ? `${CGROUP_ROOT}${controlGroup}` : `${CGROUP_ROOT}/memory${controlGroup}`;
-  const name = file === 'stat' ? 'memory.stat' : version === 'v2' ? 'memory.current' : 'memory.usage_in_bytes';
-  // ControlGroup "/" (a unit in the root cgroup) must not yield a double slash.
-  return `${dir.replace(/\/$/, '')}/${name}`;
-}
+// Where a unit's cgroup memory files live is a host path: built next to the command that reads them.
+export { cgroupMemoryFilePath } from '../hosts/node-commands.ts';
 
 /** What `systemctl show` says about the unit, as far as memory sampling cares. */
 export interface ServiceMemoryFacts {

@@ -391,6 +391,19 @@ describe('documentation', () => {
     expect(pattern).not.toContain('*');
   });
 
+  it('the sudoers memory lines follow the unit\'s ControlGroup when it is known (not every unit sits in system.slice)', () => {
+    const text = sudoersExample('vipbot', { configPath: CONF, service: 'keepalived', controlGroup: '/ha.slice/keepalived.service' });
+    for (const path of [
+      '/sys/fs/cgroup/ha.slice/keepalived.service/memory.current',
+      '/sys/fs/cgroup/ha.slice/keepalived.service/memory.stat',
+      '/sys/fs/cgroup/memory/ha.slice/keepalived.service/memory.usage_in_bytes',
+      '/sys/fs/cgroup/memory/ha.slice/keepalived.service/memory.stat',
+    ]) expect(text).toContain(`/usr/bin/cat -- ${path}`);
+    expect(text).not.toContain('system.slice');
+    // systemd's escapes (\x2d) cannot be written as an exact sudoers argument: refused, the CLI falls back.
+    expect(() => sudoersExample('vipbot', { configPath: CONF, service: 'keepalived', controlGroup: '/system.slice/keepalived\\x2dha.service' })).toThrow(VipbotError);
+  });
+
   it('the sudoers smaps_rollup patterns admit a pid and nothing with extra arguments', () => {
     const text = sudoersExample('vipbot', { configPath: CONF, service: 'keepalived' });
     const globs = text.split('\n').filter((l) => l.includes('/smaps_rollup')).map((l) => l.trim().replace(/(, \\)?$/, '').split(' ').at(-1)!);
