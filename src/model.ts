@@ -95,6 +95,8 @@ export const NodeFacts = z.object({
   reachable: z.boolean(),
   /** Why the node could not be reached or read (coded error message with advice). */
   error: z.string().optional(),
+  /** The code of that error when it had one (e.g. ssh_connect_timeout, ssh_sudo_denied). */
+  errorCode: z.string().optional(),
   /** `systemctl show -p ActiveState,SubState,MainPID,… <service>` output. */
   systemctlShow: z.string().optional(),
   /** keepalived.conf text as read from the host. */

@@ -254,7 +254,10 @@ function collectWarnings(cluster: ClusterConfig, views: NodeView[], perNode: Ins
   for (const view of views) {
     const name = view.config.name;
     if (!view.reachable) {
-      warn('node_unreachable', `${name} (${view.config.host}) is unreachable: ${view.facts?.error ?? (view.facts ? 'no reason given' : 'no facts were collected')}. Its keepalived state and VIPs are unknown.`, [name]);
+      // Same code either way (SPEC §4), but say which it is: a host that answers while sudo refuses
+      // the bot needs its sudoers fixed, not its network checked.
+      const how = view.facts?.errorCode === 'ssh_sudo_denied' ? 'answers over SSH, but its facts could not be read' : 'is unreachable';
+      warn('node_unreachable', `${name} (${view.config.host}) ${how}: ${view.facts?.error ?? (view.facts ? 'no reason given' : 'no facts were collected')}. Its keepalived state and VIPs are unknown.`, [name]);
     } else if (view.service?.keepalived === 'inactive') {
       const state = [view.service.activeState, view.service.subState && view.service.subState !== view.service.activeState ? `(${view.service.subState})` : undefined].filter(Boolean).join(' ');
       warn('keepalived_down', `keepalived is not running on ${name} (${view.config.host}): ${state}. VIPs cannot move to ${name}; start it with /vip start ${name}.`, [name], [`/vip start ${name}`]);

@@ -47,7 +47,8 @@ export function renderStatusMessage(status: VipStatus, title = 'VIP status'): Re
 export function summariseStatus(status: VipStatus): string {
   return status.clusters
     .map((c) => {
-      const vips = c.vips.map((v) => `${v.name} on ${v.holders.length ? v.holders.join('+') : 'nobody'}`).join(', ');
+      const unread = c.nodes.some((n) => !n.reachable);
+      const vips = c.vips.map((v) => `${v.name} on ${v.holders.length ? v.holders.join('+') : unread ? '?' : 'nobody'}`).join(', ');
       const warnings = c.warnings.length ? ` · ${c.warnings.length} warning(s): ${[...new Set(c.warnings.map((w) => w.code))].join(', ')}` : '';
       return `${c.name}: ${vips}${warnings}`;
     })
@@ -63,9 +64,17 @@ function renderCluster(cluster: ClusterStatus): KnownBlock[] {
   });
   out.push(section([head, ...warningLines].join('\n')));
 
+  // No holder among the nodes read says nothing about a node that could not be read: unknown, not "nobody".
+  const unread = cluster.nodes.filter((n) => !n.reachable).map((n) => `*${n.name}*`);
+  const read = cluster.nodes.filter((n) => n.reachable).map((n) => `*${n.name}*`);
   const vipLines = cluster.vips.map((v) => {
-    const icon = v.holders.length === 1 ? ':large_green_circle:' : v.holders.length === 0 ? ':red_circle:' : ':rotating_light:';
-    const where = v.holders.length ? v.holders.map((h) => `*${h}*`).join(' + ') : '*nobody*';
+    const unknown = v.holders.length === 0 && unread.length > 0;
+    const icon = v.holders.length === 1 ? ':large_green_circle:' : unknown ? ':grey_question:' : v.holders.length === 0 ? ':red_circle:' : ':rotating_light:';
+    const where = v.holders.length
+      ? v.holders.map((h) => `*${h}*`).join(' + ')
+      : unknown
+        ? `*unknown*: ${read.length ? `not on ${read.join(', ')}; ` : ''}${unread.join(', ')} could not be read`
+        : '*nobody*';
     return `${icon} ${v.name} \`${v.address}\` (${v.instance}) → ${where}`;
   });
   out.push(section(vipLines.join('\n')));

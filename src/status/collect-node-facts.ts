@@ -9,7 +9,7 @@
  * checks); if the config now names other scripts, those are run in a second round.
  */
 import type { ClusterConfig, ResolvedNode, SshSettings } from '../config/config.ts';
-import { describeError } from '../errors.ts';
+import { describeError, isVipbotError } from '../errors.ts';
 import { listAddresses, readConfig, runTrackScript, serviceShow, type NodeCommand } from '../hosts/node-commands.ts';
 import { parseKeepalivedConf, type VrrpScript } from '../keepalived/parse-conf.ts';
 import type { NodeFacts, TrackScriptResult } from '../model.ts';
@@ -44,7 +44,7 @@ export async function collectNodeFacts(runner: NodeRunner, node: ResolvedNode, o
     ]);
   } catch (err) {
     await Promise.allSettled(early.values());
-    return { ...base, reachable: false, error: describeError(err), trackScripts: [] };
+    return { ...base, reachable: false, error: describeError(err), ...(isVipbotError(err) ? { errorCode: err.code } : {}), trackScripts: [] };
   }
   const facts: NodeFacts = {
     ...base,

@@ -189,6 +189,18 @@ describe('analyseCluster', () => {
     ]);
   });
 
+  it('says a node answered but sudo refused the bot, rather than calling it unreachable', () => {
+    const refused = (name: string, host: string): NodeFacts => ({
+      node: name, host, reachable: false, trackScripts: [], errorCode: 'ssh_sudo_denied',
+      error: `sudo refused cat -- /etc/keepalived/keepalived.conf on ${name} (${host}): a password is required`,
+    });
+    const status = analyse([refused('node1', '198.51.100.1'), refused('node2', '198.51.100.2')]);
+    expect(status.warnings.map((w) => [w.code, w.message])).toEqual([
+      ['node_unreachable', 'node1 (198.51.100.1) answers over SSH, but its facts could not be read: sudo refused cat -- /etc/keepalived/keepalived.conf on node1 (198.51.100.1): a password is required. Its keepalived state and VIPs are unknown.'],
+      ['node_unreachable', 'node2 (198.51.100.2) answers over SSH, but its facts could not be read: sudo refused cat -- /etc/keepalived/keepalived.conf on node2 (198.51.100.2): a password is required. Its keepalived state and VIPs are unknown.'],
+    ]);
+  });
+
   it('treats a node without facts as unreachable and does not guess about VIPs when no node could be read', () => {
     const status = analyse([]);
     expect(status.warnings.map((w) => [w.code, w.message])).toEqual([
