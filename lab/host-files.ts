@@ -57,16 +57,22 @@ export function renderHostEnv(host: TopologyHost, cgroup: CgroupSetup): string {
 
 export interface AccountFiles { passwd: string; group: string; shadow: string }
 
+/** The unprivileged login the least-privilege tests use: sudo allows it exactly `vipbot sudoers`. */
+export const LAB_BOT_USER = 'vipbot';
+/** Its home inside a host (the host's lab dir carries it; the real /home is not touched). */
+export const LAB_BOT_HOME = `${IN_HOST_LAB_DIR}/home/${LAB_BOT_USER}`;
+
 /**
  * Copies of /etc/passwd, /etc/group and /etc/shadow with an `oracle` user (group oinstall, as Oracle
  * installs do), so `vrrp_script { user oracle }` and `runuser -u oracle` work inside the hosts.
  * Every password hash becomes `*`: the lab dir holds no secrets, and `*` is not "locked" for sshd.
  */
-export function renderAccountFiles(base: AccountFiles): AccountFiles {
-  const passwdLines = lines(base.passwd).filter((l) => !l.startsWith('oracle:'));
-  const groupLines = lines(base.group).filter((l) => !/^(oinstall|dba):/.test(l));
+export function renderAccountFiles(base: AccountFiles): AccountFiles & { botUid: number; botGid: number } {
+  const ours = (l: string): boolean => l.startsWith('oracle:') || l.startsWith(`${LAB_BOT_USER}:`);
+  const passwdLines = lines(base.passwd).filter((l) => !ours(l));
+  const groupLines = lines(base.group).filter((l) => !/^(oinstall|dba):/.test(l) && !l.startsWith(`${LAB_BOT_USER}:`));
   const shadowLines = lines(base.shadow)
-    .filter((l) => !l.startsWith('oracle:'))
+    .filter((l) => !ours(l))
     .map((l) => {
       const fields = l.split(':');
       if (fields.length > 1) fields[1] = '*';
@@ -81,7 +87,16 @@ export function renderAccountFiles(base: AccountFiles): AccountFiles {
   passwdLines.push(`oracle:x:${uid}:${gid}:Oracle Database (vipbot lab):/home/oracle:/bin/bash`);
   groupLines.push(`oinstall:x:${gid}:`, `dba:x:${gid + 1}:oracle`);
   shadowLines.push('oracle:*:19000:0:99999:7:::');
-  return { passwd: joinLines(passwdLines), group: joinLines(groupLines), shadow: joinLines(shadowLines) };
+  usedUids.add(uid);
+  usedGids.add(gid).add(gid + 1);
+  let botUid = uid + 1;
+  while (usedUids.has(botUid)) botUid++;
+  let botGid = gid + 2;
+  while (usedGids.has(botGid)) botGid++;
+  passwdLines.push(`${LAB_BOT_USER}:x:${botUid}:${botGid}:vipbot (least-privilege SSH user, vipbot lab):${LAB_BOT_HOME}:/bin/bash`);
+  groupLines.push(`${LAB_BOT_USER}:x:${botGid}:`);
+  shadowLines.push(`${LAB_BOT_USER}:*:19000:0:99999:7:::`);
+  return { passwd: joinLines(passwdLines), group: joinLines(groupLines), shadow: joinLines(shadowLines), botUid, botGid };
 }
 
 function lines(text: string): string[] {

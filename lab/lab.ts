@@ -4,7 +4,7 @@
 //
 // Traffic stays on loopback and on the lab bridge: hosts live only in namespaces created here.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Document, isMap, isSeq } from 'yaml';
 import { createHostCgroups, detectCgroup, removeLabCgroups, type CgroupSetup } from './cgroup.ts';
 import { setLabCpuShares, type CpuWeightResult } from './cpu-weight.ts';
-import { renderAccountFiles, renderHostEnv, renderSshdConfig } from './host-files.ts';
+import { LAB_BOT_USER, renderAccountFiles, renderHostEnv, renderSshdConfig } from './host-files.ts';
 import { PRIMARY_CHECK, ROLE_FILE, STANDBY_CHECK, renderKeepalivedConf } from './keepalived-conf.ts';
 import { LAB_PATH, run, runOk, sleep, type RunResult } from './run.ts';
 import {
@@ -249,6 +249,32 @@ export async function rekey(node: string, opts: LabOptions = {}): Promise<void> 
 }
 
 /** Puts back the host key written at `up` (the one in known_hosts) and restarts sshd. */
+/**
+ * Installs a sudoers drop-in (e.g. `vipbot sudoers --user vipbot <node>`) as the host's private
+ * /etc/sudoers.d/vipbot, after sudo's own parser accepted it; the machine's sudoers is never touched.
+ * The `vipbot` login (same key as root) then runs exactly what it allows.
+ */
+export async function allowSudo(node: string, sudoersText: string, opts: LabOptions = {}): Promise<void> {
+  const { host } = await requireHost(node, opts);
+  const dir = join(host.hostDir, 'etc-sudoers.d');
+  if (!existsSync('/etc/sudoers.d')) throw new Error('sudo is not installed (no /etc/sudoers.d): apt-get install -y sudo, then lab up again');
+  const staged = join(host.hostDir, 'stage-sudoers');
+  await writeFile(staged, sudoersText, { mode: 0o440 });
+  try {
+    const check = await run('visudo', ['-cf', staged]);
+    if (check.code !== 0) throw new Error(`visudo refused the sudoers text for ${node}: ${(check.stdout + check.stderr).trim()}`);
+    await rename(staged, join(dir, LAB_BOT_USER));
+  } finally {
+    await rm(staged, { force: true });
+  }
+}
+
+/** Removes what allowSudo installed: the `vipbot` login may run nothing as root again. */
+export async function revokeSudo(node: string, opts: LabOptions = {}): Promise<void> {
+  const { host } = await requireHost(node, opts);
+  await rm(join(host.hostDir, 'etc-sudoers.d', LAB_BOT_USER), { force: true });
+}
+
 export async function restoreHostKey(node: string, opts: LabOptions = {}): Promise<void> {
   const { host } = await requireHost(node, opts);
   const dir = join(host.hostDir, 'ssh');
@@ -335,7 +361,7 @@ async function writeHostFiles(
   topology: Topology,
   cgroup: CgroupSetup,
   botPublicKey: string,
-  accounts: { passwd: string; group: string; shadow: string },
+  accounts: { passwd: string; group: string; shadow: string; botUid: number; botGid: number },
 ): Promise<void> {
   const hostDir = join(dir, 'hosts', host.name);
   // Script security: keepalived refuses scripts in a directory a non-root user could write.
@@ -355,6 +381,15 @@ async function writeHostFiles(
   await writeFile(join(hostDir, 'etc', 'group'), accounts.group, { mode: 0o644 });
   await writeFile(join(hostDir, 'etc', 'shadow'), accounts.shadow, { mode: 0o640 });
   await writeFile(join(hostDir, 'root', '.ssh', 'authorized_keys'), `${botPublicKey}\n`, { mode: 0o600 });
+  // The unprivileged bot user: same key, its own home (sshd's StrictModes wants it owned by the user),
+  // and a private /etc/sudoers.d that allowSudo() fills; /etc/hosts names the host so sudo can resolve it.
+  const botHome = join(hostDir, 'home', LAB_BOT_USER);
+  await mkdir(join(botHome, '.ssh'), { recursive: true, mode: 0o700 });
+  await writeFile(join(botHome, '.ssh', 'authorized_keys'), `${botPublicKey}\n`, { mode: 0o600 });
+  for (const path of [botHome, join(botHome, '.ssh'), join(botHome, '.ssh', 'authorized_keys')]) await chown(path, accounts.botUid, accounts.botGid);
+  await chmod(join(hostDir, 'home'), 0o755);
+  await mkdir(join(hostDir, 'etc-sudoers.d'), { recursive: true, mode: 0o750 });
+  await writeFile(join(hostDir, 'etc', 'hosts'), `127.0.0.1 localhost\n127.0.1.1 ${host.name}\n${host.ip} ${host.name}\n`, { mode: 0o644 });
   await writeFile(join(hostDir, 'ssh', 'sshd_config'), renderSshdConfig(host), { mode: 0o644 });
   const hostKey = join(hostDir, 'ssh', 'ssh_host_ed25519_key');
   await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `vipbot-lab ${host.name}`, '-f', hostKey]);

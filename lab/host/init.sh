@@ -21,7 +21,9 @@ chmod 0755 /run/sshd
 
 hostname "$HOST_NAME"
 mount -n --bind "$L/etc-keepalived" /etc/keepalived
-for f in passwd group shadow; do mount -n --bind "$L/etc/$f" "/etc/$f"; done
+for f in passwd group shadow hosts; do mount -n --bind "$L/etc/$f" "/etc/$f"; done
+# A private sudoers.d (empty until the lab's allowSudo writes one): the machine's own is never changed.
+if [ -d /etc/sudoers.d ]; then mount -n --bind "$L/etc-sudoers.d" /etc/sudoers.d; fi
 # A fresh home: the machine's own root dotfiles make every SSH command slow and noisy.
 mount -n --bind "$L/root" /root
 mount -n -t tmpfs -o mode=1777,size=64m lab-tmp /tmp
