@@ -2,7 +2,8 @@
  * Least privilege, end to end: the bot logs in as the unprivileged `vipbot` user of a lab host with
  * `ssh.sudo: true`, and sudo allows it exactly the drop-in `vipbot sudoers --user vipbot <node>`
  * prints (installed as the host's private /etc/sudoers.d/vipbot). Status and memory sampling see what
- * they see as root; anything else is refused; without the drop-in the bot says so instead of guessing.
+ * they see as root, an approved promote applies; anything else is refused; without the drop-in the bot
+ * says so instead of guessing.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,14 +12,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { allowSudo, revokeSudo } from '../../lab/lab.ts';
+import { allowSudo, hostExec, revokeSudo, setRole, vipHolders, waitFor } from '../../lab/lab.ts';
 import { findNode, loadConfig } from '../../src/config/config.ts';
 import { SshPool } from '../../src/hosts/ssh-pool.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { collectMemorySample } from '../../src/memory/collect-memory-sample.ts';
 import type { VipStatus } from '../../src/model.ts';
+import { startBotHarness } from '../support/bot-harness.ts';
 
 const lab = inject('lab');
+const redisUrl = inject('redisUrl');
+const CONF = '/etc/keepalived/keepalived.conf';
+const PRIMARY_VIP = '198.51.100.100';
 const NODES = ['node1', 'node2'];
 const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLACK_') && !k.startsWith('VIPBOT_')));
 let botConfigPath: string;
@@ -102,6 +107,42 @@ describe('the bot as an unprivileged user with the generated sudoers', () => {
     } finally {
       const res = vipbot(['sudoers', '--user', 'vipbot', 'node2'], lab.configPath);
       await allowSudo('node2', res.stdout);
+    }
+  });
+
+  it('promotes with approval through sudo: backup, stage, keepalived -t, install, reload, all allowed', async () => {
+    const original = (await hostExec('node2', ['cat', CONF])).stdout;
+    const config = loadConfig(botConfigPath);
+    const bot = await startBotHarness({ config: { ...config, access: { ...config.access, operators: ['U0OPER1'], approvers: ['U0LEAD1'] } }, redisUrl });
+    const onNode2 = async (): Promise<boolean> => ((await vipHolders())[PRIMARY_VIP] ?? []).join() === 'node2';
+    try {
+      // The notes' failover: node1's database down, node2 PRIMARY and holding the primary VIP.
+      await setRole('node1', 'down');
+      await setRole('node2', 'PRIMARY');
+      await waitFor(onNode2, 20_000, 'primary VIP on node2');
+      const started = Date.now();
+      const ack = await bot.command('promote node2');
+      expect(ack.body?.text).toMatch(/Planning/);
+      const isRequest = (state: string) => (c: { method: string; at: number; args: Record<string, unknown> }) =>
+        (c.method === 'chat.postMessage' || c.method === 'chat.update') && c.at >= started && (c.args.metadata as { event_payload?: { state?: string } } | undefined)?.event_payload?.state === state;
+      const pending = await bot.webApi.waitForCall(isRequest('pending'), 20_000);
+      await bot.webApi.waitForCall((c) => c.method === 'reactions.add' && c.args.timestamp === pending.ts && c.args.name === 'x', 10_000);
+      await bot.react(pending.ts!, 'white_check_mark', 'U0LEAD1');
+      await bot.webApi.waitForCall(isRequest('succeeded'), 40_000);
+
+      const conf = (await hostExec('node2', ['cat', CONF])).stdout;
+      expect(conf.split('\n').filter((l, i) => l !== original.split('\n')[i])).toEqual([expect.stringMatching(/^\s+priority 150$/)]);
+      // Installed with the original owner and mode, and a timestamped backup beside it.
+      expect((await hostExec('node2', ['stat', '-c', '%U:%G %a', CONF])).stdout.trim()).toBe('root:root 644');
+      expect((await hostExec('node2', ['sh', '-c', `ls ${CONF}.vipbot-*Z`])).stdout).toMatch(/keepalived\.conf\.vipbot-\d{8}T\d{6}Z/);
+      expect(await onNode2()).toBe(true);
+    } finally {
+      await bot.stop();
+      await hostExec('node2', ['dd', `of=${CONF}`, 'status=none'], { input: original });
+      await hostExec('node2', ['systemctl', 'reload', 'keepalived']);
+      await setRole('node1', 'PRIMARY');
+      await setRole('node2', 'STANDBY');
+      await waitFor(async () => ((await vipHolders())[PRIMARY_VIP] ?? []).join() === 'node1', 25_000, 'primary VIP back on node1');
     }
   });
 });
