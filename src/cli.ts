@@ -10,13 +10,13 @@ import { parseEnv, type Env } from './env.ts';
 import { describeError, isVipbotError } from './errors.ts';
 import { allNodeNames, resolveTarget } from './commands/resolve-target.ts';
 import { findNode } from './config/config.ts';
-import { serviceShow, sudoersExample } from './hosts/node-commands.ts';
+import { sudoersExample } from './hosts/node-commands.ts';
 import { parseSystemctlShow } from './keepalived/parse-systemctl-show.ts';
 import { parseKeepalivedConf } from './keepalived/parse-conf.ts';
 import { collectNodeFacts } from './status/collect-node-facts.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { startRuntime, type Role } from './main.ts';
-import { SshPool, sshTargetFor } from './hosts/ssh-pool.ts';
+import { SshPool } from './hosts/ssh-pool.ts';
 import { createStatusCollector } from './status/collect-status.ts';
 import { renderStatusMessage } from './slack/render-status.ts';
 import { blocksToText, toTerminalText } from './slack/blocks-to-text.ts';
@@ -127,7 +127,7 @@ async function runSudoers(args: string[]): Promise<number> {
   }
   const user = values.user ?? (node.ssh.user === 'root' ? 'vipbot' : node.ssh.user);
   // The track scripts come from the node's own keepalived.conf, as keepalived would run them; the
-  // unit's cgroup (for the memory reads) from its own `systemctl show`.
+  // unit's cgroup (for the memory reads) from its `systemctl show`, both read by collectNodeFacts.
   const pool = new SshPool({ logger: silentLogger() });
   let trackScripts: Array<{ user?: string; argv: string[] }> = [];
   let controlGroup: string | undefined;
@@ -137,8 +137,8 @@ async function runSudoers(args: string[]): Promise<number> {
     const conf = facts.configText ? parseKeepalivedConf(facts.configText) : undefined;
     trackScripts = conf?.scripts.map((s) => ({ argv: [...s.argv], ...(s.user ? { user: s.user } : {}) })) ?? [];
     if (!conf) note = `# note: could not read ${node.keepalived.configPath} on ${name} (${facts.error ?? 'unreachable'}); add the track script lines by hand\n`;
-    const show = await pool.run(sshTargetFor(node), serviceShow(node.keepalived.service)).catch(() => undefined);
-    const group = show?.code === 0 ? parseSystemctlShow(show.stdout).ControlGroup : undefined;
+    // The facts' `systemctl show` already asked for ControlGroup: no second round trip.
+    const group = facts.systemctlShow ? parseSystemctlShow(facts.systemctlShow).ControlGroup : undefined;
     if (group?.startsWith('/')) controlGroup = group;
   } finally {
     await pool.close();
