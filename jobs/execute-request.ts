@@ -1,9 +1,10 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import { executePlan, formatStep } from '../src/approvals/execute-plan.ts';
+import { executePlan } from '../src/approvals/execute-plan.ts';
 import { FINAL_STATES } from '../src/approvals/types.ts';
 import { resolveNode } from '../src/config/config.ts';
 import type { JobDefinition } from '../src/jobs/job.ts';
+import { formatStep } from '../src/slack/render-request.ts';
 
 export const ExecuteRequestData = z.object({ requestId: z.string().regex(/^[a-z0-9]{6}$/) });
 export type ExecuteRequestData = z.infer<typeof ExecuteRequestData>;

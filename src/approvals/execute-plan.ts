@@ -29,7 +29,6 @@ import {
   type NodeCommand,
 } from '../hosts/node-commands.ts';
 import { parseIpAddr } from '../keepalived/parse-ip-addr.ts';
-import { escapeMrkdwn } from '../slack/render-request.ts';
 import { parseSystemctlShow, summariseService } from '../keepalived/parse-systemctl-show.ts';
 import type { NodeRunner } from '../status/collect-node-facts.ts';
 import { judgeConfigTest } from './judge-config-test.ts';
@@ -258,21 +257,6 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
       return { ok: false, report, placement: await readPlacement() };
     }
   }
-}
-
-const STEP_EMOJI: Record<ExecutionStep, string> = {
-  lock: ':lock:', reread: ':mag:', backup: ':floppy_disk:', stage: ':pencil2:', test: ':test_tube:', install: ':package:', apply: ':arrows_counterclockwise:',
-  waiting: ':hourglass_flowing_sand:', settled: ':white_check_mark:', failed: ':x:', rollback: ':rewind:', rolled_back: ':leftwards_arrow_with_hook:', resume: ':repeat:',
-};
-
-/** Thread notes stay one line: a chatty step (host output) must not push the approval message away. */
-const MAX_STEP_DETAIL = 400;
-
-/** One thread line for a step: emoji and what happened, folded to one line, cut, host text escaped. */
-export function formatStep(step: ExecutionStep, detail: string): string {
-  const line = detail.replace(/\s+/g, ' ').trim();
-  const cut = line.length > MAX_STEP_DETAIL ? `${line.slice(0, MAX_STEP_DETAIL - 1)}…` : line;
-  return `${STEP_EMOJI[step]} ${escapeMrkdwn(cut)}`;
 }
 
 function matches(actual: VipPlacement, expected: VipPlacement): boolean {

@@ -6,7 +6,7 @@
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import { Action, RequestState } from '../approvals/types.ts';
-import { escapeMrkdwn, formatDuration, formatSlackDate, SLACK_LIMITS, stateEmoji } from './render-request.ts';
+import { clipOneLine, escapeMrkdwn, formatDuration, formatSlackDate, SLACK_LIMITS, stateEmoji } from './render-request.ts';
 
 /** One audited action as `history` shows it (read from the audit log). */
 export const HistoryEntry = z.object({
@@ -78,7 +78,3 @@ export function renderHistoryLine(e: HistoryEntry): string {
   return `${stateEmoji(e.state)} \`${e.requestId}\` *${e.action} ${e.node}*${vip} on ${e.cluster} · ${formatSlackDate(e.at)} · ${who} · ${e.state.replace('_', ' ')}${took}${summary}`;
 }
 
-function clipOneLine(text: string, limit: number): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length > limit ? `${one.slice(0, limit - 1)}…` : one;
-}

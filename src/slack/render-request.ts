@@ -9,6 +9,7 @@
  */
 import type { KnownBlock, SectionBlock } from '@slack/types';
 import { z } from 'zod';
+import type { ExecutionStep } from '../approvals/execute-plan.ts';
 import { Action, FINAL_STATES, RequestState, type ChangeRequest, type ExecutionOutcome, type Plan, type PreCheck, type VipPlacement } from '../approvals/types.ts';
 
 /** Slack's hard limits for the blocks this file builds. */
@@ -163,6 +164,25 @@ export function formatRelativeMinutes(at: number, now: number): string {
  */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Folds text onto one line and cuts it to `limit` characters (with `…`). */
+export function clipOneLine(text: string, limit: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > limit ? `${one.slice(0, limit - 1)}…` : one;
+}
+
+const STEP_EMOJI: Record<ExecutionStep, string> = {
+  lock: ':lock:', reread: ':mag:', backup: ':floppy_disk:', stage: ':pencil2:', test: ':test_tube:', install: ':package:', apply: ':arrows_counterclockwise:',
+  waiting: ':hourglass_flowing_sand:', settled: ':white_check_mark:', failed: ':x:', rollback: ':rewind:', rolled_back: ':leftwards_arrow_with_hook:', resume: ':repeat:',
+};
+
+/** Thread notes stay one line: a chatty step (host output) must not push the approval message away. */
+const MAX_STEP_DETAIL = 400;
+
+/** One thread line for an execution step: emoji and what happened, folded to one line, cut, host text escaped. */
+export function formatStep(step: ExecutionStep, detail: string): string {
+  return `${STEP_EMOJI[step]} ${escapeMrkdwn(clipOneLine(detail, MAX_STEP_DETAIL))}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { executePlan, formatStep, type ExecutionStep } from '../../../src/approvals/execute-plan.ts';
+import { executePlan, type ExecutionStep } from '../../../src/approvals/execute-plan.ts';
 import type { Journal } from '../../../src/approvals/request-store.ts';
 import type { ChangeRequest, Plan, VipPlacement } from '../../../src/approvals/types.ts';
 import { parseConfigText, resolveNode, type SshSettings } from '../../../src/config/config.ts';
@@ -262,14 +262,5 @@ describe('executePlan: demote and start', () => {
     const outcome = await executePlan(demote(), deps(pair, journal).deps);
     expect(outcome.state).toBe('succeeded');
     expect(pair.applies).toEqual(['node1 service-stop']);
-  });
-});
-
-describe('formatStep', () => {
-  it('keeps a thread line to one escaped, bounded line', () => {
-    expect(formatStep('failed', 'keepalived -t:\n  <line 3> bad\tkeyword & more')).toBe(':x: keepalived -t: &lt;line 3&gt; bad keyword &amp; more');
-    const long = formatStep('test', 'z'.repeat(5000));
-    expect(long).not.toContain('\n');
-    expect(long.length).toBeLessThan(420);
   });
 });

@@ -10,6 +10,7 @@ import {
   formatDuration,
   formatRelativeMinutes,
   formatSlackDate,
+  formatStep,
   renderApprovalMessage,
   renderRefusal,
   SLACK_LIMITS,
@@ -349,5 +350,14 @@ describe('formatting helpers', () => {
     [120_000, '2 min'],
   ])('duration %i → %s', (ms, out) => {
     expect(formatDuration(ms)).toBe(out);
+  });
+});
+
+describe('formatStep', () => {
+  it('keeps a thread line to one escaped, bounded line', () => {
+    expect(formatStep('failed', 'keepalived -t:\n  <line 3> bad\tkeyword & more')).toBe(':x: keepalived -t: &lt;line 3&gt; bad keyword &amp; more');
+    const long = formatStep('test', 'z'.repeat(5000));
+    expect(long).not.toContain('\n');
+    expect(long.length).toBeLessThan(420);
   });
 });
