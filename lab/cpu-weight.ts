@@ -8,11 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { LAB_CGROUP, type CgroupSetup } from './cgroup.ts';
 
-/** The kernel's default weight (cgroup v1 cpu.shares), i.e. "no preference". */
-export const DEFAULT_CPU_SHARES = 1024;
-
 export interface CpuWeightResult {
-  /** Where the lab's processes now are, when confined. */
+  /** The cgroup the lab's processes are now in (the hierarchy's root when unconfined). */
   cgroup?: string;
   shares?: number;
   /** Processes moved into the group by this call. */

@@ -248,7 +248,6 @@ export async function rekey(node: string, opts: LabOptions = {}): Promise<void> 
   await restartSshd(host);
 }
 
-/** Puts back the host key written at `up` (the one in known_hosts) and restarts sshd. */
 /**
  * Installs a sudoers drop-in (e.g. `vipbot sudoers --user vipbot <node>`) as the host's private
  * /etc/sudoers.d/vipbot, after sudo's own parser accepted it; the machine's sudoers is never touched.
@@ -275,6 +274,7 @@ export async function revokeSudo(node: string, opts: LabOptions = {}): Promise<v
   await rm(join(host.hostDir, 'etc-sudoers.d', LAB_BOT_USER), { force: true });
 }
 
+/** Puts back the host key written at `up` (the one in known_hosts) and restarts sshd. */
 export async function restoreHostKey(node: string, opts: LabOptions = {}): Promise<void> {
   const { host } = await requireHost(node, opts);
   const dir = join(host.hostDir, 'ssh');

@@ -387,7 +387,7 @@ export interface SudoersTrackScript {
   argv: readonly string[];
 }
 
-/** What `sudoersExample` needs to know about a node: `KeepalivedSettings` fits. */
+/** The cgroup mount; v1 mounts each controller in its own directory below it. */
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /**
@@ -402,6 +402,7 @@ export function cgroupMemoryFilePath(version: 'v1' | 'v2', controlGroup: string,
   return `${dir.replace(/\/$/, '')}/${name}`;
 }
 
+/** What `sudoersExample` needs to know about a node: `KeepalivedSettings` fits. */
 export interface SudoersSettings {
   configPath: string;
   service: string;

@@ -21,10 +21,6 @@ import type { MemoryProcess, MemorySample } from './sample.ts';
 export const CgroupVersion = z.enum(['v1', 'v2']);
 export type CgroupVersion = z.infer<typeof CgroupVersion>;
 
-/** The cgroup mount; v1 mounts each controller in its own directory below it. */
-// Where a unit's cgroup memory files live is a host path: built next to the command that reads them.
-export { cgroupMemoryFilePath } from '../hosts/node-commands.ts';
-
 /** What `systemctl show` says about the unit, as far as memory sampling cares. */
 export interface ServiceMemoryFacts {
   /** ActiveState active/reloading/activating: keepalived is (about to be) running. */
