@@ -111,6 +111,8 @@ export const VipbotConfig = z.object({
   ssh: SshSettings.default(SshSettings.parse({})),
   keepalived: KeepalivedSettings.default(KeepalivedSettings.parse({})),
   memory: MemoryConfig.default(MemoryConfig.parse({})),
+  /** SIGTERM: running jobs get this long to finish before workers, queues and connections close (SPEC §8). */
+  shutdownGrace: Duration.default(30_000),
   clusters: z.array(ClusterConfig).min(1, 'list at least one cluster'),
 }).strict();
 export type VipbotConfig = z.infer<typeof VipbotConfig>;
