@@ -6,7 +6,8 @@
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import { Action, RequestState } from '../approvals/types.ts';
-import { clipOneLine, escapeMrkdwn, formatDuration, formatSlackDate, SLACK_LIMITS, stateEmoji } from './render-request.ts';
+import { escapeMrkdwn } from './escape.ts';
+import { clipOneLine, formatDuration, formatSlackDate, SLACK_LIMITS, stateEmoji } from './render-request.ts';
 
 /** One audited action as `history` shows it (read from the audit log). */
 export const HistoryEntry = z.object({

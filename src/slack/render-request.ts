@@ -10,6 +10,7 @@
 import type { KnownBlock, SectionBlock } from '@slack/types';
 import { z } from 'zod';
 import type { ExecutionStep } from '../approvals/execute-plan.ts';
+import { escapeHost, escapeMrkdwn } from './escape.ts';
 import { Action, FINAL_STATES, RequestState, type ChangeRequest, type ExecutionOutcome, type Plan, type PreCheck, type VipPlacement } from '../approvals/types.ts';
 
 /** Slack's hard limits for the blocks this file builds. */
@@ -158,14 +159,6 @@ export function formatRelativeMinutes(at: number, now: number): string {
   return diff >= 0 ? `in ${minutes} min` : `${minutes} min ago`;
 }
 
-/**
- * Escapes the three characters Slack treats as markup in every text object, code blocks included:
- * a `<` in host output would otherwise start a link or a mention.
- */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** Folds text onto one line and cuts it to `limit` characters (with `…`). */
 export function clipOneLine(text: string, limit: number): string {
   const one = text.replace(/\s+/g, ' ').trim();
@@ -183,15 +176,6 @@ const MAX_STEP_DETAIL = 400;
 /** One thread line for an execution step: emoji and what happened, folded to one line, cut, host text escaped. */
 export function formatStep(step: ExecutionStep, detail: string): string {
   return `${STEP_EMOJI[step]} ${escapeMrkdwn(clipOneLine(detail, MAX_STEP_DETAIL))}`;
-}
-
-/**
- * Text that came from a host or a person (check messages, errors, diffs): escaped, and any triple
- * backtick broken with zero-width spaces, since a stray fence would open or close a code block and
- * swallow the rest of the section.
- */
-function escapeHost(text: string): string {
-  return escapeMrkdwn(text).replace(/```/g, '`\u200b`\u200b`');
 }
 
 function describeAction(r: Pick<ChangeRequest, 'action' | 'node' | 'vip'>): string {
