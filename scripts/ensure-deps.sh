@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(keepalived openssh-server openssh-client iproute2 pssh redis-server redis-tools procps util-linux fonts-dejavu-core sudo)
+# docker-compose, systemd (systemd-analyze) and prometheus (promtool) check the deploy files; redis-sentinel for failover tests.
+packages=(keepalived openssh-server openssh-client iproute2 pssh redis-server redis-tools redis-sentinel procps util-linux fonts-dejavu-core sudo
+  docker-compose systemd prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
