@@ -9,6 +9,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../config/duration.ts';
+import { escapeHostText as esc } from '../slack/escape.ts';
 import { formatBytes, formatRatePerDay } from './bytes.ts';
 import type { MemoryDayRow } from './daily.ts';
 import type { MemoryVerdict, MetricSummary, NodeMemoryReport } from './memory-report.ts';
@@ -76,7 +77,7 @@ function firstLast(m: MetricSummary | null, withRate = true): string {
 
 /** `no_leak — <message>` with its icon: the verdict in plain words. */
 export function describeVerdict(report: NodeMemoryReport): string {
-  return `${VERDICT_ICON[report.verdict]} \`${report.verdict}\` — ${report.message}`;
+  return `${VERDICT_ICON[report.verdict]} \`${report.verdict}\` — ${esc(report.message)}`;
 }
 
 function figures(r: NodeMemoryReport): string {
@@ -130,18 +131,18 @@ export function renderMemoryReportMessage(
   blocks.push(section(verdictCounts(reports) || 'No nodes selected.'));
   const texts = reports.map((r) => {
     const cluster = options.clusterOf?.(r.node);
-    return `*${r.node}*${cluster ? ` (${cluster})` : ''} ${describeVerdict(r)}\n${figures(r)}`;
+    return `*${esc(r.node)}*${cluster ? ` (${esc(cluster)})` : ''} ${describeVerdict(r)}\n${figures(r)}`;
   });
   blocks.push(...packSections(texts, MAX_BLOCKS - blocks.length - 1));
   blocks.push(context(`${formatWallTime(window.from, timezone)} – ${formatWallTime(window.to, timezone)} (${timezone}) · chart in the thread · ${NOT_RSS}`));
-  const text = `keepalived memory, last ${window.label}: ${reports.map((r) => `${r.node} ${r.verdict}`).join(', ') || 'no nodes'}`;
+  const text = `keepalived memory, last ${window.label}: ${reports.map((r) => `${esc(r.node)} ${r.verdict}`).join(', ') || 'no nodes'}`;
   return { text, blocks };
 }
 
 /** The answer when the selected nodes have no samples in the window yet. */
 export function renderNoSamplesMessage(options: { nodes: readonly string[]; window: { label: string }; nextSampleAt: number; sampleEvery: number; timezone: string }): RenderedMemoryMessage {
   const { nodes, window, nextSampleAt, sampleEvery, timezone } = options;
-  const who = nodes.length === 1 ? nodes[0]! : `${nodes.length} nodes (${nodes.join(', ')})`;
+  const who = esc(nodes.length === 1 ? nodes[0]! : `${nodes.length} nodes (${nodes.join(', ')})`);
   const body = `No memory samples of ${who} in the last ${window.label} yet. vipbot samples every ${formatDuration(sampleEvery)} (memory.sampleEvery); ` +
     `the next round is at ${formatWallTime(nextSampleAt, timezone)} (${timezone}). A verdict needs a few hours of samples; ` +
     'older history can be loaded from the crontab logs with `vipbot memory import --node <node> mem.log ps_mem.log`.';
@@ -193,14 +194,14 @@ export function renderMemoryDailyMessage(options: {
   for (const cluster of clusters) {
     const lines = cluster.nodes.map((node) => {
       const r = weekOf.get(node);
-      if (!r) return `*${node}* — not analysed`;
-      const detail = r.verdict === 'no_leak' ? '' : `\n      _${r.message}_`;
-      return `*${node}* ${VERDICT_ICON[r.verdict]} \`${r.verdict}\` · ${last24h(dayOf.get(node))} · ${week(r, daysByNode.get(node) ?? [])}${detail}`;
+      if (!r) return `*${esc(node)}* — not analysed`;
+      const detail = r.verdict === 'no_leak' ? '' : `\n      _${esc(r.message)}_`;
+      return `*${esc(node)}* ${VERDICT_ICON[r.verdict]} \`${r.verdict}\` · ${last24h(dayOf.get(node))} · ${week(r, daysByNode.get(node) ?? [])}${detail}`;
     });
-    texts.push([`*${cluster.name}*`, ...lines].join('\n'));
+    texts.push([`*${esc(cluster.name)}*`, ...lines].join('\n'));
   }
   blocks.push(...packSections(texts, MAX_BLOCKS - blocks.length - 1));
   blocks.push(context(`${formatWallTime(window.from, timezone)} – ${formatWallTime(window.to, timezone)} (${timezone}) · chart in the thread · \`no_leak\` = keepalived's own memory stayed flat · ${NOT_RSS}`));
-  const text = `keepalived memory, daily summary: ${weekReports.map((r) => `${r.node} ${r.verdict}`).join(', ') || 'no nodes'}`;
+  const text = `keepalived memory, daily summary: ${weekReports.map((r) => `${esc(r.node)} ${r.verdict}`).join(', ') || 'no nodes'}`;
   return { text, blocks };
 }

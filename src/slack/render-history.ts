@@ -6,7 +6,7 @@
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import { Action, RequestState } from '../approvals/types.ts';
-import { escapeMrkdwn } from './escape.ts';
+import { escapeHostText as esc } from './escape.ts';
 import { clipOneLine, formatDuration, formatSlackDate, SLACK_LIMITS, stateEmoji } from './render-request.ts';
 
 /** One audited action as `history` shows it (read from the audit log). */
@@ -72,10 +72,15 @@ export function renderHistory(entries: readonly HistoryEntry[], n: number): { te
 
 /** One entry as one mrkdwn line: `:white_check_mark: \`abc123\` *promote node2* (primary) on orcl · <date> · by … · result`. */
 export function renderHistoryLine(e: HistoryEntry): string {
-  const vip = e.vip ? ` (${e.vip})` : '';
-  const who = `by <@${e.requestedBy}>${e.approvedBy ? `, approved by <@${e.approvedBy}>` : ''}`;
+  const vip = e.vip ? ` (${esc(e.vip)})` : '';
+  const who = `by ${mention(e.requestedBy)}${e.approvedBy ? `, approved by ${mention(e.approvedBy)}` : ''}`;
   const took = e.durationMs !== undefined ? ` in ${formatDuration(e.durationMs)}` : '';
-  const summary = e.summary ? ` — ${escapeMrkdwn(clipOneLine(e.summary, MAX_SUMMARY))}` : '';
-  return `${stateEmoji(e.state)} \`${e.requestId}\` *${e.action} ${e.node}*${vip} on ${e.cluster} · ${formatSlackDate(e.at)} · ${who} · ${e.state.replace('_', ' ')}${took}${summary}`;
+  const summary = e.summary ? ` — ${esc(clipOneLine(e.summary, MAX_SUMMARY))}` : '';
+  return `${stateEmoji(e.state)} \`${esc(e.requestId)}\` *${e.action} ${esc(e.node)}*${vip} on ${esc(e.cluster)} · ${formatSlackDate(e.at)} · ${who} · ${e.state.replace('_', ' ')}${took}${summary}`;
 }
 
+
+/** A Slack user id as a mention; anything else read back from the audit log is shown as text, never as markup. */
+function mention(userId: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : esc(userId);
+}

@@ -5,6 +5,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import type { ClusterStatus, InstanceStatus, NodeStatus, StatusWarning, VipStatus } from '../model.ts';
+import { escapeHostText as esc } from './escape.ts';
 
 const MAX_SECTION = 2900;
 const MAX_BLOCKS = 50;
@@ -48,45 +49,76 @@ export function summariseStatus(status: VipStatus): string {
   return status.clusters
     .map((c) => {
       const unread = c.nodes.some((n) => !n.reachable);
-      const vips = c.vips.map((v) => `${v.name} on ${v.holders.length ? v.holders.join('+') : unread ? '?' : 'nobody'}`).join(', ');
+      const vips = c.vips.map((v) => `${esc(v.name)} on ${v.holders.length ? v.holders.map(esc).join('+') : unread ? '?' : 'nobody'}`).join(', ');
       const warnings = c.warnings.length ? ` · ${c.warnings.length} warning(s): ${[...new Set(c.warnings.map((w) => w.code))].join(', ')}` : '';
-      return `${c.name}: ${vips}${warnings}`;
+      return `${esc(c.name)}: ${vips}${warnings}`;
     })
     .join('\n');
 }
 
 function renderCluster(cluster: ClusterStatus): KnownBlock[] {
   const out: KnownBlock[] = [{ type: 'divider' }];
-  const head = `*${cluster.name}*  ${cluster.warnings.length ? `${cluster.warnings.length} warning(s)` : ':white_check_mark: no warnings'}`;
-  const warningLines = cluster.warnings.map((w) => {
-    const fixes = w.fixes?.length ? `\n      fix: ${w.fixes.map((f) => `\`${f}\``).join('  or  ')}` : '';
-    return `${WARNING_ICON[w.code]} \`${w.code}\` ${w.message}${fixes}`;
-  });
-  out.push(section([head, ...warningLines].join('\n')));
+  const head = `*${esc(cluster.name)}*  ${cluster.warnings.length ? `${cluster.warnings.length} warning(s)` : ':white_check_mark: no warnings'}`;
+  out.push(section([head, ...cluster.warnings.map(renderWarning)].join('\n')));
 
   // No holder among the nodes read says nothing about a node that could not be read: unknown, not "nobody".
-  const unread = cluster.nodes.filter((n) => !n.reachable).map((n) => `*${n.name}*`);
-  const read = cluster.nodes.filter((n) => n.reachable).map((n) => `*${n.name}*`);
+  const unread = cluster.nodes.filter((n) => !n.reachable).map((n) => `*${esc(n.name)}*`);
+  const read = cluster.nodes.filter((n) => n.reachable).map((n) => `*${esc(n.name)}*`);
   const vipLines = cluster.vips.map((v) => {
     const unknown = v.holders.length === 0 && unread.length > 0;
     const icon = v.holders.length === 1 ? ':large_green_circle:' : unknown ? ':grey_question:' : v.holders.length === 0 ? ':red_circle:' : ':rotating_light:';
     const where = v.holders.length
-      ? v.holders.map((h) => `*${h}*`).join(' + ')
+      ? v.holders.map((h) => `*${esc(h)}*`).join(' + ')
       : unknown
         ? `*unknown*: ${read.length ? `not on ${read.join(', ')}; ` : ''}${unread.join(', ')} could not be read`
         : '*nobody*';
-    return `${icon} ${v.name} \`${v.address}\` (${v.instance}) → ${where}`;
+    return `${icon} ${esc(v.name)} \`${esc(v.address)}\` (${esc(v.instance)}) → ${where}`;
   });
   out.push(section(vipLines.join('\n')));
   out.push(section(cluster.nodes.map(renderNode).join('\n')));
   return out;
 }
 
+/**
+ * One warning: its message escaped, with the fix commands it names shown as commands where it names
+ * them, and a `fix:` line only for those it does not (each fix is said once).
+ */
+function renderWarning(w: StatusWarning): string {
+  const fixes = w.fixes ?? [];
+  const unnamed = fixes.filter((f) => findCommand(w.message, f, 0) < 0);
+  const fixLine = unnamed.length ? `\n      fix: ${unnamed.map((f) => `\`${esc(f)}\``).join('  or  ')}` : '';
+  return `${WARNING_ICON[w.code]} \`${w.code}\` ${markCommands(w.message, fixes)}${fixLine}`;
+}
+
+/** Escapes `text` piece by piece, each occurrence of a command in `commands` becoming inline code. */
+function markCommands(text: string, commands: readonly string[]): string {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const next = commands
+      .map((command) => ({ command, at: findCommand(text, command, from) }))
+      .filter((c) => c.at >= 0)
+      .sort((a, b) => a.at - b.at || b.command.length - a.command.length)[0];
+    if (!next) return out + esc(text.slice(from));
+    out += `${esc(text.slice(from, next.at))}\`${esc(next.command)}\``;
+    from = next.at + next.command.length;
+  }
+}
+
+/** Where `command` next occurs in `text` as whole words (`/vip demote node1` is not in `… node10`), or -1. */
+function findCommand(text: string, command: string, from: number): number {
+  if (!command) return -1;
+  for (let at = text.indexOf(command, from); at >= 0; at = text.indexOf(command, at + 1)) {
+    if (!/[A-Za-z0-9_-]/.test(text[at + command.length] ?? '')) return at;
+  }
+  return -1;
+}
+
 function renderNode(node: NodeStatus): string {
-  if (!node.reachable) return `:electric_plug: *${node.name}* ${node.host} — unreachable${node.error ? `: ${node.error}` : ''}`;
+  if (!node.reachable) return `:electric_plug: *${esc(node.name)}* ${esc(node.host)} — unreachable${node.error ? `: ${esc(node.error)}` : ''}`;
   const svc = node.keepalived === 'active' ? 'keepalived active' : node.keepalived === 'inactive' ? ':octagonal_sign: keepalived *stopped*' : 'keepalived ?';
   const instances = node.instances.map(renderInstance).join(' · ');
-  return `*${node.name}* ${node.host} — ${svc}\n      ${instances}`;
+  return `*${esc(node.name)}* ${esc(node.host)} — ${svc}\n      ${instances}`;
 }
 
 function renderInstance(i: InstanceStatus): string {
@@ -94,7 +126,7 @@ function renderInstance(i: InstanceStatus): string {
   const prio = i.priority === null ? '?' : String(i.priority);
   const effective = i.effectivePriority !== undefined && i.effectivePriority !== i.priority ? ` (eff ${i.effectivePriority})` : '';
   const holds = i.holdsVip ? ' *holds VIP*' : '';
-  return `${i.name} ${i.state}/${prio}${effective} ${check}${holds}`;
+  return `${esc(i.name)} ${esc(i.state)}/${prio}${effective} ${check}${holds}`;
 }
 
 function section(text: string): KnownBlock {

@@ -9,6 +9,7 @@ import { importCronLogs } from '../../../src/memory/import-cron-logs.ts';
 import { renderMemoryDailyMessage, renderMemoryReportMessage, renderNoSamplesMessage } from '../../../src/memory/render-memory-message.ts';
 import { generateMemorySeries } from '../../../src/memory/synthetic.ts';
 import { blocksToText } from '../../../src/slack/blocks-to-text.ts';
+import { liveMentionsAndLinks } from '../slack/live-markup.ts';
 import { readMemoryFixture } from './fixtures.ts';
 
 const H = 3_600_000;
@@ -93,5 +94,24 @@ describe('renderMemoryChartOffThread', { timeout: 60_000 }, () => {
     const off = await renderMemoryChartOffThread(nodes, options);
     expect(off.png.equals(renderMemoryChart(nodes, options).png)).toBe(true);
     expect(off.png.subarray(1, 4).toString()).toBe('PNG');
+  });
+});
+
+describe('host text in the memory messages (issue 8 item 6)', { timeout: 60_000 }, () => {
+  const HOSTILE = '<!channel> *now* <https://evil.example|Re-authenticate> `x`';
+  const INERT = '&lt;!channel&gt; \u2217now\u2217 &lt;https://evil.example|Re-authenticate&gt; \u02cbx\u02cb';
+
+  it('a verdict message carrying host text is shown inert in /vip memory and in the daily summary', () => {
+    const samples = importCronLogs({ node: 'node1', memLog: readMemoryFixture('notes-mem.log'), psLog: readMemoryFixture('notes-ps_mem.log') });
+    const window = { from: samples[0]!.t, to: samples.at(-1)!.t, label: '13d' };
+    const { reports } = analyseStoredSamples(new Map([['node1', samples]]), ['node1'], window);
+    const hostile = reports.map((r) => ({ ...r, verdict: 'insufficient_data' as const, message: `unit keepalived.service said: ${HOSTILE}` }));
+    const report = renderMemoryReportMessage(hostile, { window, scope: 'node1', timezone: 'UTC' });
+    expect(sectionTexts(report.blocks)[2]!.split('\n')[0]).toBe(`*node1* :grey_question: \`insufficient_data\` — unit keepalived.service said: ${INERT}`);
+    const daily = renderMemoryDailyMessage({
+      clusters: [{ name: 'orcl', nodes: ['node1'] }], weekReports: hostile, dayReports: hostile, daysByNode: new Map(), window, timezone: 'UTC',
+    });
+    expect(sectionTexts(daily.blocks)[2]!.split('\n').at(-1)).toBe(`      _unit keepalived.service said: ${INERT}_`);
+    for (const t of [...sectionTexts(report.blocks), ...sectionTexts(daily.blocks), report.text, daily.text]) expect(liveMentionsAndLinks(t)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { blocksToText } from '../../../src/slack/blocks-to-text.ts';
 import { HistoryEntry, renderHistory, renderHistoryLine } from '../../../src/slack/render-history.ts';
 import { SLACK_LIMITS } from '../../../src/slack/render-request.ts';
+import { liveMentionsAndLinks } from './live-markup.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 3, 0, 0);
 
@@ -75,5 +76,18 @@ describe('renderHistory', () => {
     const line = renderHistoryLine({ ...ENTRIES[0]!, summary: 'word '.repeat(100) });
     expect(line).not.toContain('\n');
     expect(line.endsWith('…')).toBe(true);
+  });
+});
+
+describe('host and people text in history (issue 8 item 6)', () => {
+  it('a summary with mentions, links or formatting is shown inert; a user id that is not one is not a mention', () => {
+    const entry: HistoryEntry = {
+      requestId: 'ddd444', action: 'promote', cluster: 'orcl', node: 'node2', state: 'failed', requestedBy: 'U0ONCALL1>|<!channel', at: T0,
+      summary: 'ssh: <!channel> *click* <https://evil.example|Re-authenticate>',
+    };
+    const line = renderHistoryLine(entry);
+    expect(line).toBe(':x: `ddd444` *promote node2* on orcl · <!date^1795662000^{date_short_pretty} {time}|2026-11-26 03:00 UTC> · ' +
+      'by U0ONCALL1&gt;|&lt;!channel · failed — ssh: &lt;!channel&gt; \u2217click\u2217 &lt;https://evil.example|Re-authenticate&gt;');
+    expect(liveMentionsAndLinks(line)).toEqual([]);
   });
 });
