@@ -1,3 +1,5 @@
+import { unescapeMrkdwn } from './escape.ts';
+
 /**
  * Block Kit → plain text (mrkdwn kept as typed). Handles the blocks vipbot sends (header, section,
  * context, divider). `toTerminalText` then turns Slack markup into what a terminal can show.
@@ -39,14 +41,15 @@ const EMOJI: Record<string, string> = {
 
 /**
  * Slack markup as a terminal shows it: `:emoji:` as characters (unknown codes stay as typed),
- * `<!date^…|fallback>` as its fallback, `<@U…>` / `<#C…>` / `<!subteam^S…>` as @U… / #C… / @S….
+ * `<!date^…|fallback>` as its fallback, `<@U…>` / `<#C…>` / `<!subteam^S…>` as @U… / #C… / @S…,
+ * and `&lt;` `&gt;` `&amp;` decoded last, as Slack shows them (`150 &gt; 100` reads `150 > 100`).
  */
 export function toTerminalText(text: string): string {
-  return emojiToUnicode(text
+  return unescapeMrkdwn(emojiToUnicode(text
     .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
     .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, '@$1')
     .replace(/<#([CG][A-Z0-9]+)(?:\|[^>]*)?>/g, '#$1')
-    .replace(/<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>/g, '@$1'));
+    .replace(/<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>/g, '@$1')));
 }
 
 /** Slack `:emoji:` codes as characters; unknown codes stay as typed. */

@@ -8,6 +8,11 @@ describe('toTerminalText', () => {
     ['expires <!date^1790000000^{date_short_pretty} {time}|2026-09-21 12:53 UTC>', 'expires 2026-09-21 12:53 UTC'],
     ['approvers <!subteam^S0LEADS>', 'approvers @S0LEADS'],
     [':not_an_emoji_we_know:', ':not_an_emoji_we_know:'],
+    // What Slack decodes, and only that, in one pass (issue 8 item 10: the console printed `150 &gt; 100`).
+    ['priority 150 &gt; 100', 'priority 150 > 100'],
+    ['&lt;!channel&gt; &amp; co', '<!channel> & co'],
+    ['&amp;gt; is shown as &gt;', '&gt; is shown as >'],
+    ['&quot;kept&quot; &#62;', '&quot;kept&quot; &#62;'],
   ])('%j → %j', (input, output) => {
     expect(toTerminalText(input)).toBe(output);
   });
