@@ -7,6 +7,9 @@ import { LogLevel, type Logger as SlackLogger } from '@slack/logger';
 import type { RequestFlow } from '../approvals/request-flow.ts';
 import type { CommandDispatcher } from '../commands/dispatch.ts';
 import type { Logger } from '../logger.ts';
+import type { ReplayMemory } from './replay-guard.ts';
+import { guardSlackEndpoint, MAX_SLACK_BODY_BYTES } from './slack-ingress.ts';
+import { checkSlashCommandBody } from './slash-command-body.ts';
 
 export type BoltApp = App;
 
@@ -37,11 +40,19 @@ export function createBoltApp(options: BoltAppOptions): BoltApp {
   });
 
   app.command(/^\/vip(-[a-z]+)?$/, async ({ command, ack }) => {
+    // Bolt's types promise strings; a form body may still carry a field twice (an array) or not at all.
+    const checked = checkSlashCommandBody(command);
+    if (!checked.ok) {
+      options.logger.warn({ problems: checked.problems }, 'slash command body refused');
+      await ack({ response_type: 'ephemeral', text: checked.text });
+      return;
+    }
+    const body = checked.body;
     const result = await options.dispatcher.dispatch({
-      userId: command.user_id,
-      channelId: command.channel_id,
-      text: command.text ?? '',
-      ...(command.response_url ? { responseUrl: command.response_url } : {}),
+      userId: body.user_id,
+      channelId: body.channel_id,
+      text: body.text,
+      ...(body.response_url ? { responseUrl: body.response_url } : {}),
     });
     await ack({ response_type: 'ephemeral', text: result.text, ...(result.blocks ? { blocks: result.blocks } : {}) });
   });
@@ -70,15 +81,24 @@ export function createBoltApp(options: BoltAppOptions): BoltApp {
 
 export interface HttpReceiverOptions {
   signingSecret: string;
+  /** Remembers signed requests so one sent twice is refused (RedisReplayMemory over the command-side connection). */
+  replayMemory?: ReplayMemory;
   logger: Logger;
   routes: Array<{ path: string; method: 'GET'; handler: () => Promise<{ status: number; contentType: string; body: string }> }>;
 }
 
-/** POST /slack/events with v0 signature checks (bad or stale → 401), plus GET routes like /healthz. */
+const SLACK_EVENTS_PATH = '/slack/events';
+
+/**
+ * POST /slack/events behind the ingress gate (body bound → 413; bad signature, timestamp over 5 min
+ * either way, or a replay → 401), plus GET routes like /healthz.
+ */
 export function createHttpReceiver(options: HttpReceiverOptions): Receiver {
-  return new HTTPReceiver({
+  const receiver = new HTTPReceiver({
     signingSecret: options.signingSecret,
-    endpoints: '/slack/events',
+    endpoints: SLACK_EVENTS_PATH,
+    // The gate refuses oversized bodies first; this is Bolt's own backstop at the same bound.
+    bodyLimit: MAX_SLACK_BODY_BYTES,
     logger: toSlackLogger(options.logger.child({ component: 'http' })),
     customRoutes: options.routes.map((route) => ({
       path: route.path,
@@ -97,13 +117,19 @@ export function createHttpReceiver(options: HttpReceiverOptions): Receiver {
       },
     })),
   });
+  guardSlackEndpoint(receiver, SLACK_EVENTS_PATH, {
+    signingSecret: options.signingSecret,
+    logger: options.logger.child({ component: 'ingress' }),
+    ...(options.replayMemory ? { replayMemory: options.replayMemory } : {}),
+  });
+  return receiver;
 }
 
 /**
  * Socket Mode (SLACK_APP_TOKEN): no public URL needed; the GET routes are served on the given port.
  * `apiUrl` (SLACK_API_URL) is where apps.connections.open goes, like every other Web API call.
  */
-export function createSocketModeReceiver(appToken: string, port: number, options: Omit<HttpReceiverOptions, 'signingSecret'> & { apiUrl?: string }): Receiver {
+export function createSocketModeReceiver(appToken: string, port: number, options: Omit<HttpReceiverOptions, 'signingSecret' | 'replayMemory'> & { apiUrl?: string }): Receiver {
   return new SocketModeReceiver({
     appToken,
     logger: toSlackLogger(options.logger.child({ component: 'socket' })),

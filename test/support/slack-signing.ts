@@ -24,3 +24,26 @@ export function slashCommandBody(fields: { text: string; userId: string; channel
     trigger_id: `${Date.now()}.trigger`,
   }).toString();
 }
+
+export interface SignedPostOptions {
+  secret: string;
+  contentType?: string;
+  timestamp?: number;
+  headers?: Record<string, string>;
+}
+
+/** POSTs `body` to `url` signed as Slack would; returns the status, the response text and how long it took. */
+export async function postSigned(url: string, body: string, options: SignedPostOptions): Promise<{ status: number; text: string; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
+      ...signSlackRequest(body, options.secret, options.timestamp),
+      ...options.headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, text, ms: performance.now() - started };
+}
