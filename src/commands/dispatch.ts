@@ -9,16 +9,10 @@ import type { VipbotConfig } from '../config/config.ts';
 import { describeError, isVipbotError, VipbotError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { ReplyTarget } from '../jobs/reply-target.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { AnyCommand, CommandInput } from './command.ts';
 import { tokeniseCommandText } from './tokenise.ts';
-
-/** Where a job's result goes: the channel the command came from, and who asked. */
-export interface ReplyTarget {
-  channel: string;
-  userId: string;
-  responseUrl?: string;
-}
 
 export interface DispatchResult {
   command: string;
@@ -39,12 +33,21 @@ export interface DispatcherDeps {
   metrics?: Metrics;
 }
 
+/** The `command` label for anything that is not a registered command name. */
+export const UNKNOWN_COMMAND_LABEL = 'unknown';
+
 export class CommandDispatcher {
-  constructor(private readonly deps: DispatcherDeps) {}
+  /** Metric labels come only from this closed set (plus `unknown`): typed names must not grow /metrics. */
+  private readonly commandLabels: ReadonlySet<string>;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.commandLabels = new Set(deps.commands.map((c) => c.name));
+  }
 
   async dispatch(input: CommandInput & { text: string }): Promise<DispatchResult> {
     const result = await this.run(input);
-    this.deps.metrics?.commands.inc({ command: result.command, outcome: result.outcome });
+    const command = this.commandLabels.has(result.command) ? result.command : UNKNOWN_COMMAND_LABEL;
+    this.deps.metrics?.commands.inc({ command, outcome: result.outcome });
     return result;
   }
 
@@ -67,7 +70,7 @@ export class CommandDispatcher {
       const args: unknown = command.parseArgs(tokens.slice(1), config);
       const outcome = command.handle(args, input, config);
       if (outcome.kind === 'reply') return { command: name, outcome: 'replied', text: outcome.text, ...(outcome.blocks ? { blocks: outcome.blocks } : {}) };
-      const reply: ReplyTarget = { channel: input.channelId, userId: input.userId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) };
+      const reply = this.replyTarget(input, name);
       const { id } = await queue.enqueue({ ...outcome.job, data: { ...outcome.job.data, reply } });
       logger.info({ command: name, jobId: id, user: input.userId, channel: input.channelId }, 'command queued');
       return { command: name, outcome: 'queued', text: outcome.ack, jobId: id };
@@ -78,5 +81,23 @@ export class CommandDispatcher {
       logger.error({ err, command: name }, 'command failed');
       return { command: name, outcome: 'failed', text: `:x: vipbot could not take that command: ${describeError(err)}. Try again; if it persists, check the bot's logs.`, errorCode: 'internal' };
     }
+  }
+
+  /**
+   * The reply target checked with the worker's own schema before queueing: a job the worker would
+   * drop (no reply, no log) is refused here, logged, and the person told.
+   */
+  private replyTarget(input: CommandInput, command: string): ReplyTarget {
+    const candidate = { channel: input.channelId, userId: input.userId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) };
+    const parsed = ReplyTarget.safeParse(candidate);
+    if (parsed.success) return parsed.data;
+    const fields = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
+    // Clipped: what failed the schema is untrusted and may be long.
+    this.deps.logger.warn({ command, fields, user: input.userId.slice(0, 40), channel: input.channelId.slice(0, 40) }, 'reply target refused; nothing queued');
+    throw new VipbotError(
+      'bad_reply_target',
+      `vipbot could not queue this: it would have nowhere valid to post the result (bad ${fields.map((f) => `\`${f}\``).join(', ')}).`,
+      'Run the command from a Slack channel or DM (channel C…/G…/D…, user U…/W…, a response URL); if it keeps happening, check what sits between Slack and vipbot.',
+    );
   }
 }

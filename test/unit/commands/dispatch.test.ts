@@ -4,7 +4,9 @@ import { AccessControl } from '../../../src/access/access-control.ts';
 import { CommandDispatcher } from '../../../src/commands/dispatch.ts';
 import { tokeniseCommandText } from '../../../src/commands/tokenise.ts';
 import { parseConfigText, type VipbotConfig } from '../../../src/config/config.ts';
+import { ReplyTarget } from '../../../src/jobs/reply-target.ts';
 import { silentLogger } from '../../../src/logger.ts';
+import { Metrics } from '../../../src/metrics.ts';
 import { FakeDirectory, RecordingQueue } from '../../support/fakes.ts';
 
 const CONFIG = parseConfigText(`
@@ -117,5 +119,59 @@ describe('CommandDispatcher', () => {
     expect(result.errorCode).toBe('channel_not_allowed');
     expect(result.text).toContain('<#C0VIPOPS>');
     expect(queue.jobs).toEqual([]);
+  });
+});
+
+describe('CommandDispatcher hardening (issue 8)', () => {
+  it('1000 junk command names leave vipbot_commands_total with only registered names plus `unknown`', async () => {
+    const metrics = new Metrics({ defaults: false });
+    const dispatcher = new CommandDispatcher({ config: CONFIG, commands, access: new AccessControl(CONFIG.access, new FakeDirectory()), queue: new RecordingQueue(), logger: silentLogger(), metrics });
+    for (let i = 0; i < 1000; i++) await dispatcher.dispatch({ text: `junk${i} node1`, userId: 'U0VIEW1', channelId: 'C0VIPOPS' });
+    await dispatcher.dispatch({ text: 'status', userId: 'U0VIEW1', channelId: 'C0VIPOPS' });
+    await dispatcher.dispatch({ text: `status ${'x'.repeat(5000)}`, userId: 'U0VIEW1', channelId: 'C0VIPOPS' });
+    const { values } = await metrics.commands.get();
+    expect(values.map((v) => ({ labels: v.labels, value: v.value }))).toEqual([
+      { labels: { command: 'unknown', outcome: 'refused' }, value: 1001 },
+      { labels: { command: 'status', outcome: 'queued' }, value: 1 },
+    ]);
+  });
+
+  it('a long text is answered at once with what would work, before any splitting', async () => {
+    const { queue, run } = setup();
+    const started = performance.now();
+    const result = await run(`status ${'node1 '.repeat(650_000)}`);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(result).toEqual({
+      command: 'unknown',
+      outcome: 'refused',
+      errorCode: 'bad_arguments',
+      text: ':warning: That command text is 3,900,007 characters long; `/vip` takes at most 1000. — Commands are a name and a few words, e.g. `/vip status node1` — try `/vip help`.',
+    });
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('a reply target the worker would reject is refused here, logged, and nothing queued', async () => {
+    const queue = new RecordingQueue();
+    const logged: unknown[] = [];
+    const logger = silentLogger();
+    logger.warn = ((obj: unknown) => void logged.push(obj)) as typeof logger.warn;
+    const dispatcher = new CommandDispatcher({ config: CONFIG, commands, access: new AccessControl({ ...CONFIG.access, channels: [] }, new FakeDirectory()), queue, logger });
+    const result = await dispatcher.dispatch({ text: 'status', userId: 'U0VIEW1', channelId: 'X0NOTACHANNEL', responseUrl: 'not a url' });
+    expect(result).toEqual({
+      command: 'status',
+      outcome: 'refused',
+      errorCode: 'bad_reply_target',
+      text:
+        ':warning: vipbot could not queue this: it would have nowhere valid to post the result (bad `channel`, `responseUrl`). — ' +
+        'Run the command from a Slack channel or DM (channel C…/G…/D…, user U…/W…, a response URL); if it keeps happening, check what sits between Slack and vipbot.',
+    });
+    expect(queue.jobs).toEqual([]);
+    expect(logged).toEqual([{ command: 'status', fields: ['channel', 'responseUrl'], user: 'U0VIEW1', channel: 'X0NOTACHANNEL' }]);
+  });
+
+  it('what the dispatcher queues always passes the worker reply-target schema', async () => {
+    const { queue, run } = setup();
+    await run('status node1');
+    expect(ReplyTarget.safeParse(queue.jobs[0]?.data.reply).success).toBe(true);
   });
 });
