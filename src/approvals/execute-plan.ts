@@ -31,6 +31,7 @@ import {
 import { parseIpAddr } from '../keepalived/parse-ip-addr.ts';
 import { parseSystemctlShow, summariseService } from '../keepalived/parse-systemctl-show.ts';
 import type { NodeRunner } from '../status/collect-node-facts.ts';
+import { ChangeLedger, mayHaveRun, type HostPart } from './change-ledger.ts';
 import { judgeConfigTest } from './judge-config-test.ts';
 import type { Journal } from './request-store.ts';
 import type { ChangeRequest, CommandRecord, ExecutionOutcome, VipPlacement } from './types.ts';
@@ -38,8 +39,13 @@ import type { ChangeRequest, CommandRecord, ExecutionOutcome, VipPlacement } fro
 /** Step names reported as progress (one thread line each). */
 export type ExecutionStep = 'lock' | 'reread' | 'backup' | 'stage' | 'test' | 'install' | 'apply' | 'waiting' | 'settled' | 'failed' | 'rollback' | 'rolled_back' | 'resume';
 
+/** A node runner that may also say which signal ended a command (the SSH pool does). */
+export interface ExecutorRunner {
+  run(...args: Parameters<NodeRunner['run']>): Promise<Awaited<ReturnType<NodeRunner['run']>> & { signal?: string }>;
+}
+
 export interface ExecutorDeps {
-  runner: NodeRunner;
+  runner: ExecutorRunner;
   /** Every node of the request's cluster, resolved (ssh and keepalived settings). */
   nodes: readonly ResolvedNode[];
   journal: Journal;
@@ -50,12 +56,8 @@ export interface ExecutorDeps {
   pollIntervalMs?: number;
 }
 
-/** A step failed: carries whether the host was already changed (then a rollback is due). */
-class StepFailure extends Error {
-  constructor(message: string, readonly hostChanged: boolean) {
-    super(message);
-  }
-}
+/** A step failed; what it did to the host is in the ledger, not here. */
+class StepFailure extends Error {}
 
 export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): Promise<ExecutionOutcome> {
   const now = deps.now ?? Date.now;
@@ -66,39 +68,64 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
   const target = deps.nodes.find((n) => n.node.name === request.node);
   if (!target) throw new VipbotError('unknown_node', `node ${request.node} is no longer in the config`, 'request again with a node from /vip help');
   const vips = target.cluster.vips;
+  const node = target.node.name;
 
-  const run = async (node: ResolvedNode, cmd: NodeCommand) => {
+  const run = async (on: ResolvedNode, cmd: NodeCommand) => {
     const at = now();
     const display = formatCommand(cmd);
     try {
-      const res = await deps.runner.run({ name: node.node.name, host: node.node.host, ssh: node.ssh }, cmd);
-      commands.push({ node: node.node.name, id: cmd.id, display, exitCode: res.code, durationMs: now() - at, at });
+      const res = await deps.runner.run({ name: on.node.name, host: on.node.host, ssh: on.ssh }, cmd);
+      commands.push({ node: on.node.name, id: cmd.id, display, exitCode: res.code, ...(res.signal ? { signal: res.signal } : {}), durationMs: now() - at, at });
       return res;
     } catch (err) {
-      commands.push({ node: node.node.name, id: cmd.id, display, exitCode: null, durationMs: now() - at, at, error: describeError(err) });
+      const code = err instanceof VipbotError ? { errorCode: err.code } : {};
+      commands.push({ node: on.node.name, id: cmd.id, display, exitCode: null, durationMs: now() - at, at, error: describeError(err), ...code });
       throw err;
     }
   };
-  const mustSucceed = async (node: ResolvedNode, cmd: NodeCommand, what: string, hostChanged: boolean) => {
+  /**
+   * Runs a command on the target that must exit 0. When it changes a `part` of the host, the ledger
+   * learns whether it did, or — failed — whether it may still have: a refusal before it started
+   * cannot have, a non-zero `mv` did not rename, a dropped connection or a failed systemctl may have.
+   * `undoing` marks the rollback's own commands (success is noted by the caller, once all ran).
+   */
+  const mustSucceed = async (cmd: NodeCommand, what: string, part?: HostPart, undoing = false) => {
+    const fail = (ran: boolean, message: string) => {
+      if (part && undoing) ledger.restoreFailed(part, ran);
+      else if (part) ledger.failed(part, ran);
+      return new StepFailure(message);
+    };
     let res;
     try {
-      res = await run(node, cmd);
+      res = await run(target, cmd);
     } catch (err) {
-      throw new StepFailure(`${what} failed on ${node.node.name}: ${describeError(err)}`, hostChanged);
+      throw fail(mayHaveRun(err), `${what} failed on ${node}: ${describeError(err)}`);
     }
-    if (res.code !== 0) throw new StepFailure(`${what} failed on ${node.node.name} (exit ${String(res.code)}): ${firstLine(res.stderr) || firstLine(res.stdout)}`, hostChanged);
+    if (res.code !== 0) {
+      const said = firstLine(res.stderr) || firstLine(res.stdout);
+      throw fail(part === 'service', `${what} failed on ${node} (${describeEnd(res)})${said ? `: ${said}` : ''}`);
+    }
+    if (part && !undoing) ledger.done(part);
     return res;
+  };
+  /** A read-only probe of the target: a failure says what could not be checked. */
+  const probe = async (cmd: NodeCommand, what: string) => {
+    try {
+      return await run(target, cmd);
+    } catch (err) {
+      throw new StepFailure(`could not ${what} on ${node}: ${describeError(err)}`);
+    }
   };
 
   /** Where the VIPs are now, from `ip -o addr` on every node that answers. */
   const readPlacement = async (): Promise<VipPlacement> => {
     const placement: VipPlacement = Object.fromEntries(vips.map((v) => [v.name, [] as string[]]));
-    await Promise.all(deps.nodes.map(async (node) => {
+    await Promise.all(deps.nodes.map(async (n) => {
       try {
-        const res = await deps.runner.run({ name: node.node.name, host: node.node.host, ssh: node.ssh }, listAddresses());
+        const res = await deps.runner.run({ name: n.node.name, host: n.node.host, ssh: n.ssh }, listAddresses());
         if (res.code !== 0) return;
         const addresses = new Set(parseIpAddr(res.stdout).map((a) => a.address));
-        for (const vip of vips) if (addresses.has(vip.address)) placement[vip.name]!.push(node.node.name);
+        for (const vip of vips) if (addresses.has(vip.address)) placement[vip.name]!.push(n.node.name);
       } catch {
         // An unreachable node holds nothing we can see; the expected placement never names one.
       }
@@ -127,136 +154,147 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
   else await deps.journal.record('begun');
   const configPath = plan.configPath ?? target.keepalived.configPath;
   const staging = stagingPathFor(configPath);
-  const apply = async (what: string) => {
-    const cmd = plan.apply === 'restart' ? serviceRestart(plan.service) : serviceReload(plan.service);
-    await mustSucceed(target, cmd, what, true);
-  };
+  const applyVerb = plan.apply ?? 'reload';
+  const ledger = new ChangeLedger(plan.action, node, { config: configPath, staging }, applyVerb);
+  ledger.resume(journal);
+  const applyCommand = () => (plan.apply === 'restart' ? serviceRestart(plan.service) : serviceReload(plan.service));
   let backupPath = journal.backup;
+  ledger.backupPath = backupPath;
+  const extras = () => ({ ...(backupPath ? { backupPath } : {}), changes: ledger.report() });
 
   try {
     if (plan.action === 'promote') {
       if (!journal.installed) {
-        await deps.progress('reread', `Re-reading ${configPath} on ${target.node.name}`);
-        const current = await mustSucceed(target, readConfig(configPath), 'reading the config', false);
+        await deps.progress('reread', `Re-reading ${configPath} on ${node}`);
+        const current = await mustSucceed(readConfig(configPath), 'reading the config');
         if (resumed && current.stdout === plan.newConfig) {
           // Killed between the rename and the journal write: the new file is in place.
           await deps.journal.record('installed');
+          ledger.done('config');
         } else if (current.stdout !== plan.baseConfig) {
-          throw new StepFailure(`plan is stale: ${configPath} on ${target.node.name} changed since the plan was made; nothing was changed — request again`, false);
+          throw new StepFailure(`plan is stale: ${configPath} on ${node} changed since the plan was made — request again`);
         }
       }
-      if (!(await deps.journal.load()).installed) {
+      if (ledger.state('config') === 'unchanged') {
         if (!backupPath) {
-          backupPath = timestampedBackupPathFor(configPath, new Date(now()));
-          await mustSucceed(target, backupConfig(configPath, backupPath), 'backing up the config', false);
+          const path = timestampedBackupPathFor(configPath, new Date(now()));
+          await mustSucceed(backupConfig(configPath, path), 'backing up the config');
+          backupPath = ledger.backupPath = path;
           await deps.journal.record('backup', backupPath);
         }
         await deps.progress('backup', `Backed up to ${backupPath}`);
-        await mustSucceed(target, stageConfig(staging, plan.newConfig ?? ''), 'writing the new config', false);
-        for (const cmd of copyOwnerMode(configPath, staging)) await mustSucceed(target, cmd, 'copying owner and mode', false);
+        ledger.stagedCopy();
+        await mustSucceed(stageConfig(staging, plan.newConfig ?? ''), 'writing the new config');
+        for (const cmd of copyOwnerMode(configPath, staging)) await mustSucceed(cmd, 'copying owner and mode');
         await deps.progress('stage', `New config written to ${staging} (same owner and mode)`);
-        const candidate = await run(target, testConfig(staging));
-        const baseline = await run(target, testConfig(configPath));
+        const candidate = await probe(testConfig(staging), 'run keepalived -t on the new config');
+        const baseline = await probe(testConfig(configPath), 'run keepalived -t on the current config');
         const verdict = judgeConfigTest(baseline, candidate);
-        if (!verdict.ok) throw new StepFailure(`keepalived -t refused the new config: ${verdict.reason}; nothing was installed`, false);
+        if (!verdict.ok) throw new StepFailure(`keepalived -t refused the new config: ${verdict.reason}`);
         await deps.progress('test', `keepalived -t: ${verdict.reason}`);
-        await mustSucceed(target, installConfig(staging, configPath), 'installing the new config', false);
+        await mustSucceed(installConfig(staging, configPath), 'installing the new config', 'config');
         await deps.journal.record('installed');
         await deps.progress('install', `Installed ${configPath} (atomic rename)`);
       }
       if (!journal.applied) {
-        const mainPid = async () => summariseService(parseSystemctlShow((await run(target, serviceShow(plan.service))).stdout)).mainPid ?? 0;
+        const mainPid = async () => summariseService(parseSystemctlShow((await probe(serviceShow(plan.service), 'read the service state')).stdout)).mainPid ?? 0;
         if (journal.applying !== undefined && plan.apply === 'restart' && String(await mainPid()) !== journal.applying) {
           // Killed after the restart ran but before it was journaled: keepalived's main PID changed,
           // so the restart happened; restarting again would drop the VIPs a second time.
           await deps.journal.record('applied');
-          await deps.progress('apply', `systemctl restart ${plan.service} on ${target.node.name} had already run (main PID changed)`);
+          ledger.done('service');
+          await deps.progress('apply', `systemctl restart ${plan.service} on ${node} had already run (main PID changed)`);
         } else {
           // Note the main PID first: a retry after a kill can tell whether the restart ran. A reload
           // leaves no such trace; repeating it re-reads the same file and moves nothing.
           await deps.journal.record('applying', plan.apply === 'restart' ? String(await mainPid()) : 'reload');
-          await apply(`systemctl ${plan.apply ?? 'reload'}`);
+          await mustSucceed(applyCommand(), `systemctl ${applyVerb}`, 'service');
           await deps.journal.record('applied');
           const again = journal.applying !== undefined && plan.apply !== 'restart' ? ' (again: an interrupted run may have reloaded already; harmless)' : '';
-          await deps.progress('apply', `systemctl ${plan.apply ?? 'reload'} ${plan.service} on ${target.node.name}${again}`);
+          await deps.progress('apply', `systemctl ${applyVerb} ${plan.service} on ${node}${again}`);
         }
       }
     } else if (!journal.applied) {
-      const active = (await run(target, serviceIsActive(plan.service))).code === 0;
+      const active = (await probe(serviceIsActive(plan.service), 'check whether keepalived is running')).code === 0;
       const wantActive = plan.action === 'start';
       if (active === wantActive && resumed) {
         // Killed between the systemctl call and the journal write: the change is in place.
         await deps.journal.record('applied');
+        ledger.done('service');
       } else if (active === wantActive) {
-        throw new StepFailure(`plan is stale: keepalived on ${target.node.name} is already ${active ? 'running' : 'stopped'}; nothing was changed — request again if still needed`, false);
+        throw new StepFailure(`plan is stale: keepalived on ${node} is already ${active ? 'running' : 'stopped'} — request again if still needed`);
       } else {
-        await mustSucceed(target, wantActive ? serviceStart(plan.service) : serviceStop(plan.service), `systemctl ${wantActive ? 'start' : 'stop'}`, true);
+        await deps.journal.record('applying', plan.action);
+        await mustSucceed(wantActive ? serviceStart(plan.service) : serviceStop(plan.service), `systemctl ${wantActive ? 'start' : 'stop'}`, 'service');
         await deps.journal.record('applied');
       }
-      await deps.progress('apply', `systemctl ${wantActive ? 'start' : 'stop'} ${plan.service} on ${target.node.name}`);
+      await deps.progress('apply', `systemctl ${wantActive ? 'start' : 'stop'} ${plan.service} on ${node}`);
     }
 
     await deps.progress('waiting', `Waiting up to ${Math.round(plan.convergeTimeoutMs / 1000)}s for ${describePlacement(plan.expected)}`);
     const settled = await waitForPlacement(plan.expected, plan.convergeTimeoutMs);
     if (!settled.ok) {
-      throw new StepFailure(`VIPs did not settle within ${Math.round(plan.convergeTimeoutMs / 1000)}s: expected ${describePlacement(plan.expected)}, found ${describePlacement(settled.placement)}`, true);
+      throw new StepFailure(`VIPs did not settle within ${Math.round(plan.convergeTimeoutMs / 1000)}s: expected ${describePlacement(plan.expected)}, found ${describePlacement(settled.placement)}`);
     }
     const settledMs = now() - started;
     const notes = settled.notes.length ? ` (note: ${settled.notes.join('; ')})` : '';
     await deps.progress('settled', `${describePlacement(settled.placement)} after ${(settledMs / 1000).toFixed(1)}s${notes}`);
-    return {
-      state: 'succeeded',
-      summary: `${describePlacement(settled.placement)}${notes}`,
-      commands,
-      final: settled.placement,
-      settledMs,
-      ...(backupPath ? { backupPath } : {}),
-    };
+    return { state: 'succeeded', summary: `${describePlacement(settled.placement)}${notes}`, commands, final: settled.placement, settledMs, ...extras() };
   } catch (err) {
-    const failure = err instanceof StepFailure ? err : new StepFailure(describeError(err), true);
-    await deps.progress('failed', failure.message).catch(() => undefined);
-    if (!failure.hostChanged && !(await deps.journal.load()).installed) {
-      return { state: 'failed', summary: failure.message, error: failure.message, commands, final: await readPlacement(), ...(backupPath ? { backupPath } : {}) };
+    const reason = err instanceof StepFailure ? err.message : describeError(err);
+    if (ledger.nothingChanged()) {
+      // Nothing keepalived uses was touched: a rollback (and its reload/restart) would only move VIPs.
+      const summary = ledger.describeNothingChanged(reason);
+      await deps.progress('failed', summary).catch(() => undefined);
+      return { state: 'failed', summary, error: reason, commands, final: await readPlacement(), ...extras() };
     }
+    await deps.progress('failed', reason).catch(() => undefined);
     const rollback = await rollBack();
-    return {
-      state: rollback.ok ? 'rolled_back' : 'failed',
-      summary: `${failure.message}; ${rollback.report}`,
-      error: failure.message,
-      rollback: rollback.report,
-      commands,
-      final: rollback.placement,
-      ...(backupPath ? { backupPath } : {}),
-    };
+    return { state: rollback.ok ? 'rolled_back' : 'failed', summary: `${reason}; ${rollback.report}`, error: reason, rollback: rollback.report, commands, final: rollback.placement, ...extras() };
   }
 
-  /** Puts the host back as it was and checks the VIPs return to where they were before. */
+  /** Undoes what the ledger says was (or may have been) changed, and checks the VIPs are back where they were. */
   async function rollBack(): Promise<{ ok: boolean; report: string; placement: VipPlacement }> {
-    await deps.progress('rollback', 'Rolling back').catch(() => undefined);
+    await deps.progress('rollback', `Rolling back on ${node}: ${ledger.describeNow()}`).catch(() => undefined);
     try {
       if (plan.action === 'promote') {
-        if (!backupPath) throw new StepFailure('no backup was recorded', true);
-        await mustSucceed(target!, backupConfig(backupPath, staging), 'restoring the backup', true);
-        for (const cmd of copyOwnerMode(configPath, staging)) await mustSucceed(target!, cmd, 'copying owner and mode', true);
-        await mustSucceed(target!, installConfig(staging, configPath), 'reinstalling the backup', true);
-        await apply(`systemctl ${plan.apply ?? 'reload'} (rollback)`);
-      } else {
+        if (ledger.state('config') !== 'unchanged') {
+          if (!backupPath) throw new StepFailure('no backup was recorded');
+          ledger.stagedCopy();
+          await mustSucceed(backupConfig(backupPath, staging), 'restoring the backup');
+          for (const cmd of copyOwnerMode(configPath, staging)) await mustSucceed(cmd, 'copying owner and mode');
+          await mustSucceed(installConfig(staging, configPath), 'reinstalling the backup', 'config', true);
+          ledger.restored('config');
+        }
+        // A reload/restart that never reached the host left keepalived on the old config: nothing to re-apply.
+        if (ledger.state('service') !== 'unchanged') {
+          await mustSucceed(applyCommand(), `systemctl ${applyVerb} (rollback)`, 'service', true);
+          ledger.restored('service');
+        }
+      } else if (ledger.state('service') !== 'unchanged') {
         const wasActive = plan.action === 'demote';
-        const active = (await run(target!, serviceIsActive(plan.service))).code === 0;
-        if (active !== wasActive) await mustSucceed(target!, wasActive ? serviceStart(plan.service) : serviceStop(plan.service), 'restoring the service state', true);
+        const active = (await probe(serviceIsActive(plan.service), 'check whether keepalived is running')).code === 0;
+        if (active !== wasActive) await mustSucceed(wasActive ? serviceStart(plan.service) : serviceStop(plan.service), 'restoring the service state', 'service', true);
+        ledger.restored('service');
       }
       const back = await waitForPlacement(plan.before, plan.convergeTimeoutMs);
       const report = back.ok
-        ? `rolled back: ${plan.action === 'promote' ? `${configPath} restored from ${backupPath}` : `keepalived ${plan.action === 'demote' ? 'started' : 'stopped'} again`}; ${describePlacement(back.placement)} as before`
-        : `rollback applied but the VIPs are not back: expected ${describePlacement(plan.before)}, found ${describePlacement(back.placement)} — check the pair now (/vip status)`;
+        ? `rolled back: ${ledger.describeNow()} on ${node}; ${describePlacement(back.placement)} as before`
+        : `rollback applied on ${node} (${ledger.describeNow()}) but the VIPs are not back: expected ${describePlacement(plan.before)}, ` +
+          `found ${describePlacement(back.placement)} — check the pair now (/vip status)`;
       await deps.progress(back.ok ? 'rolled_back' : 'failed', report).catch(() => undefined);
       return { ok: back.ok, report, placement: back.placement };
     } catch (err) {
-      const report = `ROLLBACK FAILED: ${describeError(err)} — the host may be half-changed; check ${target!.node.name} by hand (backup: ${backupPath ?? 'none'})`;
+      const report = `ROLLBACK FAILED: ${describeError(err)} — ${node} now: ${ledger.describeNow()}; check ${node} by hand (backup: ${backupPath ?? 'none'})`;
       await deps.progress('failed', report).catch(() => undefined);
       return { ok: false, report, placement: await readPlacement() };
     }
   }
+}
+
+/** How a command ended, for messages: "exit 3", "killed by SIGTERM". */
+function describeEnd(res: { code: number | null; signal?: string }): string {
+  return res.code !== null ? `exit ${res.code}` : res.signal ? `killed by ${res.signal}` : 'no exit code';
 }
 
 function matches(actual: VipPlacement, expected: VipPlacement): boolean {

@@ -98,11 +98,34 @@ export const CommandRecord = z.object({
   id: z.string(),
   display: z.string(),
   exitCode: z.number().int().nullable(),
+  /** The signal that ended it when there is no exit code (e.g. "SIGTERM"). */
+  signal: z.string().optional(),
   durationMs: z.number(),
   error: z.string().optional(),
+  /** The VipbotError code when it gave no result (ssh_command_timeout, ssh_connection_lost, …). */
+  errorCode: z.string().optional(),
   at: z.number().int(),
 });
 export type CommandRecord = z.infer<typeof CommandRecord>;
+
+/**
+ * One part of a node as an action left it: never touched, changed (and not put back), perhaps
+ * changed (a command whose outcome is unknown), or put back by the rollback.
+ */
+export const PartState = z.enum(['unchanged', 'changed', 'unknown', 'restored']);
+export type PartState = z.infer<typeof PartState>;
+
+/** What an action left changed on its node (SPEC §5.4): the parts keepalived uses, and files left beside them. */
+export const HostChanges = z.object({
+  node: z.string(),
+  /** The config file keepalived reads (promote only). */
+  config: PartState.optional(),
+  /** The running service: reload/restart (promote), stop (demote), start (start). */
+  service: PartState,
+  /** Files vipbot wrote that keepalived does not read and that were not cleaned up (a staged copy). */
+  leftovers: z.array(z.string()),
+});
+export type HostChanges = z.infer<typeof HostChanges>;
 
 /** What running an approved request came to. */
 export const ExecutionOutcome = z.object({
@@ -118,5 +141,7 @@ export const ExecutionOutcome = z.object({
   /** ms from start of execution to VIPs settled (succeeded only). */
   settledMs: z.number().optional(),
   backupPath: z.string().optional(),
+  /** What the action left changed on the node (absent in outcomes stored before it existed). */
+  changes: HostChanges.optional(),
 });
 export type ExecutionOutcome = z.infer<typeof ExecutionOutcome>;
