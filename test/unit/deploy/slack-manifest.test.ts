@@ -52,10 +52,10 @@ function sourceFiles(dir: string): string[] {
 
 const code = ['src', 'commands', 'jobs'].flatMap((d) => sourceFiles(join(root, d))).map((f) => readFileSync(f, 'utf8')).join('\n');
 
-/** `client.chat.postMessage(`, `client.usergroups.users.list(` … as written in the sources. */
+/** `client.chat.postMessage(`, `slack.conversations.info(` … as written in the sources (a WebClient is `client` or `slack`). */
 function methodsCalled(): string[] {
   const found = new Set<string>();
-  for (const m of code.matchAll(/\bclient\.((?:[a-z]+\.)+[A-Za-z0-9]+)\(/g)) found.add(m[1]!);
+  for (const m of code.matchAll(/\b(?:client|slack)\.((?:[a-z]+\.)+[A-Za-z0-9]+)\(/g)) found.add(m[1]!);
   return [...found].sort();
 }
 
