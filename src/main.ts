@@ -6,7 +6,7 @@
 import type { Receiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { commands } from '../commands/index.ts';
 import { changeJobs, readJobs } from '../jobs/index.ts';
 import { RequestFlow, type ExecutionScheduler } from './approvals/request-flow.ts';
@@ -19,10 +19,14 @@ import type { Env } from './env.ts';
 import { SshPool } from './hosts/ssh-pool.ts';
 import type { JobDeps } from './jobs/job.ts';
 import type { Logger } from './logger.ts';
-import { createMemoryRuntime } from './memory/memory-runtime.ts';
+import { createMemoryRuntime, type MemoryRuntime } from './memory/memory-runtime.ts';
 import { Metrics } from './metrics.ts';
 import { BullJobQueue, changeQueueName, READ_QUEUE } from './queue/job-queue.ts';
+import { createCommandRedis, createWorkerRedis, waitForReady, withDeadline } from './queue/redis-connections.ts';
+import { RedisHealth, redisAddress } from './queue/redis-health.ts';
+import { reapplyOnReady, type RecoveryStep } from './queue/redis-recovery.ts';
 import { createJobWorker } from './queue/worker.ts';
+import { shutDown } from './shutdown.ts';
 import { createBoltApp, createHttpReceiver, createSocketModeReceiver, type BoltApp } from './slack/bolt-app.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 import { createStatusCollector } from './status/collect-status.ts';
@@ -44,10 +48,19 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   metrics: Metrics;
+  /** Worker side: waits through an outage (BullMQ workers, schedulers, job deps). */
   redis: Redis;
+  /**
+   * Command side: fails fast (no offline queue, 500 ms per command, nothing re-sent on reconnect).
+   * Anything on the path of a Slack request that touches Redis uses this one.
+   */
+  commandRedis: Redis;
+  health: RedisHealth;
   pool: SshPool;
+  /** The reads queue on the worker-side connection. */
   queue: BullJobQueue;
   changeQueues: Map<string, BullJobQueue>;
+  /** Worker-side store, audit log and flow (the bot side has its own on `commandRedis`). */
   store: RequestStore;
   audit: AuditLog;
   flow: RequestFlow;
@@ -55,19 +68,28 @@ export interface Runtime {
   app?: BoltApp;
   /** Port the HTTP receiver listens on (0 when not listening). */
   port: number;
+  /** Resolves when the re-apply after the latest reconnect is done. */
+  recovered(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Graceful-shutdown bound: running jobs get this long to finish before connections close. */
-const SHUTDOWN_GRACE_MS = 20_000;
+/** Queues of one side (reads + one change queue per cluster) on one connection. */
+interface QueueSet {
+  reads: BullJobQueue;
+  changes: Map<string, BullJobQueue>;
+  all: BullJobQueue[];
+}
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { env, config, logger, role } = options;
   const metrics = new Metrics();
-  const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false } as const;
-  const redis = new Redis(env.REDIS_URL, redisOptions);
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
-  const connection = redis;
+  const address = redisAddress(env.REDIS_URL);
+  const health = new RedisHealth(address, logger.child({ component: 'redis' }), { onChange: (up) => metrics.redisUp.set(up ? 1 : 0) });
+  const redis = createWorkerRedis(env.REDIS_URL);
+  const commandRedis = createCommandRedis(env.REDIS_URL);
+  health.watch('worker', redis);
+  health.watch('command', commandRedis);
+  await Promise.all([waitForReady(redis), waitForReady(commandRedis)]);
   const prefix = env.VIPBOT_QUEUE_PREFIX;
 
   const token = options.token ?? env.SLACK_BOT_TOKEN ?? '';
@@ -81,20 +103,24 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   });
 
-  const stops: Array<() => Promise<void>> = [];
-  let worker: Worker | undefined;
-  let app: BoltApp | undefined;
-  let port = 0;
-
   // Queues: reads (status, plans, expiry, cancel, history) and one change queue per cluster, whose
-  // global concurrency of 1 is the per-cluster lock across every worker process.
-  const queue = new BullJobQueue({ connection, prefix });
-  const changeQueues = new Map(config.clusters.map((c) => [c.name, new BullJobQueue({ connection, prefix }, changeQueueName(c.name))]));
-  for (const q of changeQueues.values()) await q.queue.setGlobalConcurrency(1);
-  stops.push(async () => {
-    await queue.close();
-    for (const q of changeQueues.values()) await q.close();
-  });
+  // global concurrency of 1 is the per-cluster lock across every worker process. Each side has its
+  // own set: the command side's refuses within the ack bound, the worker side's waits for Redis.
+  const makeQueues = (connection: Redis, failFast: boolean): QueueSet => {
+    const opts = { connection, prefix, ...(failFast ? { failFast: { redis: connection, address } } : {}) };
+    const reads = new BullJobQueue(opts);
+    const changes = new Map(config.clusters.map((c) => [c.name, new BullJobQueue(opts, changeQueueName(c.name))]));
+    const all = [reads, ...changes.values()];
+    for (const q of all) q.queue.on('error', (err) => health.noteError('queue', err));
+    return { reads, changes, all };
+  };
+  const workerSide = makeQueues(redis, false);
+  const commandSide = makeQueues(commandRedis, true);
+  const applyConcurrency: RecoveryStep[] = [...workerSide.changes.values()].map((q) => ({
+    name: `global concurrency of ${q.queue.name}`,
+    run: () => q.queue.setGlobalConcurrency(1),
+  }));
+  for (const step of applyConcurrency) await step.run();
 
   const directory: UserGroupDirectory = {
     async membersOf(groupId) {
@@ -103,103 +129,119 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
   const access = new AccessControl(config.access, directory);
-  const store = new RequestStore(redis, prefix);
-  const audit = new AuditLog(redis, prefix);
-  const scheduler: ExecutionScheduler = {
-    async enqueueExecution(request) {
-      const q = changeQueues.get(request.cluster);
-      if (!q) throw new Error(`no change queue for cluster ${request.cluster}`);
-      // jobId = request id: BullMQ keeps one job per id, so a duplicate approval cannot queue a second run.
-      await q.queue.add('execute-request', { requestId: request.id }, { jobId: request.id, attempts: 3, backoff: { type: 'fixed', delay: 2_000 } });
-    },
-    async scheduleExpiry(request) {
-      await queue.queue.add('expire-request', { requestId: request.id }, { jobId: `expire-${request.id}`, delay: Math.max(0, request.expiresAt - Date.now()) });
-    },
+  const makeFlow = (connection: Redis, queues: QueueSet): { store: RequestStore; audit: AuditLog; flow: RequestFlow } => {
+    const store = new RequestStore(connection, prefix);
+    const audit = new AuditLog(connection, prefix);
+    const scheduler: ExecutionScheduler = {
+      async enqueueExecution(request) {
+        const q = queues.changes.get(request.cluster);
+        if (!q) throw new Error(`no change queue for cluster ${request.cluster}`);
+        // jobId = request id: BullMQ keeps one job per id, so a duplicate approval cannot queue a second run.
+        await q.add('execute-request', { requestId: request.id }, { jobId: request.id, attempts: 3, backoff: { type: 'fixed', delay: 2_000 } });
+      },
+      async scheduleExpiry(request) {
+        await queues.reads.add('expire-request', { requestId: request.id }, { jobId: `expire-${request.id}`, delay: Math.max(0, request.expiresAt - Date.now()) });
+      },
+    };
+    const flow = new RequestFlow({ config, store, audit, notifier, access, scheduler, logger: logger.child({ component: 'approvals' }), metrics });
+    return { store, audit, flow };
   };
-  const flow = new RequestFlow({ config, store, audit, notifier, access, scheduler, logger: logger.child({ component: 'approvals' }), metrics });
+  const workerFlow = makeFlow(redis, workerSide);
+
+  let workers: Worker[] = [];
+  let memory: MemoryRuntime | undefined;
+  let app: BoltApp | undefined;
+  let port = 0;
+  const recoverySteps = [...applyConcurrency];
 
   if (role === 'all' || role === 'worker') {
     // Memory history: samples in Redis under the queue prefix, taken over the same SSH pool.
-    const memory = createMemoryRuntime({ redis, prefix, config, runner: pool, logger });
-    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, store, audit, flow, runner: pool, memory: memory.deps };
-    const workers = [
-      createJobWorker(readJobs, deps, { connection, prefix, queueName: READ_QUEUE }),
-      ...[...changeQueues.values()].map((q) => createJobWorker(changeJobs, deps, { connection, prefix, queueName: q.queue.name, concurrency: 1, changeQueue: true })),
+    const mem = createMemoryRuntime({ redis, prefix, config, runner: pool, logger, onConnection: (c) => health.watch('memory-writer', c) });
+    memory = mem;
+    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, ...workerFlow, runner: pool, memory: mem.deps };
+    const workerOptions = { connection: redis, prefix, health, tombstones: redis };
+    workers = [
+      createJobWorker(readJobs, deps, { ...workerOptions, queueName: READ_QUEUE }),
+      ...[...workerSide.changes.values()].map((q) => createJobWorker(changeJobs, deps, { ...workerOptions, queueName: q.queue.name, concurrency: 1, changeQueue: true })),
     ];
-    worker = workers[0];
-    stops.push(async () => {
-      // Stop taking work; let running jobs finish, bounded.
-      await Promise.race([Promise.all(workers.map((w) => w.close())), delay(SHUTDOWN_GRACE_MS)]);
-      await memory.close();
-    });
     // Schedulers follow the config on every start: changed cron/channel/sampleEvery replace the old ones.
-    await memory.reconcile(queue.queue);
+    await mem.reconcile(workerSide.reads.queue);
+    recoverySteps.push({ name: 'memory schedulers', run: () => mem.reconcile(workerSide.reads.queue, { quiet: true }) });
   }
+  const recovery = await reapplyOnReady(redis, { prefix, steps: recoverySteps, logger: logger.child({ component: 'redis' }) });
 
   if (role === 'all' || role === 'bot') {
-    const q = queue;
-    const dispatcher = new CommandDispatcher({ config, commands, access, queue, logger, metrics });
+    const botFlow = makeFlow(commandRedis, commandSide);
+    const dispatcher = new CommandDispatcher({ config, commands, access, queue: commandSide.reads, logger, metrics });
     const routes = [
-      { path: '/healthz', method: 'GET' as const, handler: () => health(redis, config) },
-      { path: '/metrics', method: 'GET' as const, handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, q) }) },
+      { path: '/healthz', method: 'GET' as const, handler: () => healthReport(commandRedis, address, config) },
+      { path: '/metrics', method: 'GET' as const, handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, commandSide.reads) }) },
     ];
     const receiver = options.receiver
       ?? (env.SLACK_APP_TOKEN
         ? createSocketModeReceiver(env.SLACK_APP_TOKEN, env.PORT, { logger, routes, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) })
         : createHttpReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger, routes }));
-    app = createBoltApp({ token, receiver, dispatcher, flow, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
+    app = createBoltApp({ token, receiver, dispatcher, flow: botFlow.flow, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
     const server: unknown = await app.start(env.PORT);
-    const address = (server as { address?: () => unknown } | undefined)?.address?.();
-    port = typeof address === 'object' && address !== null && 'port' in address ? Number((address as { port: number }).port) : 0;
-    const a = app;
-    stops.unshift(() => a.stop().then(() => undefined));
+    const listening = (server as { address?: () => unknown } | undefined)?.address?.();
+    port = typeof listening === 'object' && listening !== null && 'port' in listening ? Number((listening as { port: number }).port) : 0;
     logger.info({ role, port, mode: options.receiver ? 'custom' : env.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'vipbot listening');
   }
 
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    health.stop();
+    await shutDown({
+      // The last half second is the process's own exit (cli.ts exits at shutdownGrace regardless).
+      graceMs: Math.max(1_000, config.shutdownGrace - 500),
+      logger,
+      ...(app ? { app } : {}),
+      workers,
+      queues: [...workerSide.all, ...commandSide.all],
+      ...(memory ? { memory } : {}),
+      pool,
+      connections: [redis, commandRedis],
+    });
+  };
   return {
-    metrics, redis, pool, port, queue, changeQueues, store, audit, flow,
-    ...(worker ? { worker } : {}),
+    metrics, redis, commandRedis, health, pool, port, queue: workerSide.reads, changeQueues: workerSide.changes, ...workerFlow,
+    ...(workers[0] ? { worker: workers[0] } : {}),
     ...(app ? { app } : {}),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      for (const stop of stops) {
-        await stop().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
-      }
-      await pool.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    recovered: () => recovery.settled(),
+    stop: () => (stopping ??= stop()),
   };
 }
 
-async function health(redis: Redis, config: VipbotConfig): Promise<{ status: number; contentType: string; body: string }> {
-  let redisOk = false;
+/** Every Redis call on these routes is bounded: they answer within 2 s with Redis down or stalled. */
+const ROUTE_REDIS_BOUND_MS = 1_000;
+
+async function healthReport(commandRedis: Redis, address: string, config: VipbotConfig): Promise<{ status: number; contentType: string; body: string }> {
   let redisError: string | undefined;
-  try {
-    redisOk = (await Promise.race([redis.ping(), delay(1000).then(() => 'timeout')])) === 'PONG';
-    if (!redisOk) redisError = 'no PONG within 1 s';
-  } catch (err) {
-    redisError = (err as Error).message;
+  if (commandRedis.status !== 'ready') {
+    redisError = `not connected (${commandRedis.status})`;
+  } else {
+    try {
+      const pong = await withDeadline(commandRedis.ping(), ROUTE_REDIS_BOUND_MS, 'PING');
+      if (pong !== 'PONG') redisError = `PING answered ${pong}`;
+    } catch (err) {
+      redisError = (err as Error).message;
+    }
   }
+  const ok = redisError === undefined;
   const body = {
-    ok: redisOk,
-    redis: redisOk ? 'up' : `down: ${redisError ?? 'unknown'}`,
+    ok,
+    redis: ok ? 'up' : `down: Redis at ${address}: ${redisError}`,
     config: { clusters: config.clusters.length, nodes: config.clusters.reduce((n, c) => n + c.nodes.length, 0) },
   };
-  return { status: redisOk ? 200 : 503, contentType: 'application/json', body: JSON.stringify(body) };
+  return { status: ok ? 200 : 503, contentType: 'application/json', body: JSON.stringify(body) };
 }
 
 async function collectMetrics(metrics: Metrics, queue: BullJobQueue): Promise<string> {
   try {
-    const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    const counts = await withDeadline(queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'), ROUTE_REDIS_BOUND_MS, 'job counts');
     for (const [state, n] of Object.entries(counts)) metrics.jobsByState.set({ queue: queue.queue.name, state }, n);
   } catch {
-    // Redis down: /healthz says so; metrics still answer with what the process knows.
+    // Redis down: /healthz and vipbot_redis_up say so; metrics still answer with what the process knows.
   }
   return metrics.registry.metrics();
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -19,22 +19,34 @@ export interface MemoryDeps {
 
 export interface MemoryRuntime {
   deps: MemoryDeps;
-  /** Sets the queue's memory schedulers from the config (workers call it at start). */
-  reconcile(queue: SchedulerQueue): Promise<{ upserted: string[]; removed: string[] }>;
+  /** Sets the queue's memory schedulers from the config (workers call it at start and on every reconnect). */
+  reconcile(queue: SchedulerQueue, options?: { quiet?: boolean }): Promise<{ upserted: string[]; removed: string[] }>;
   close(): Promise<void>;
 }
 
-export function createMemoryRuntime(options: { redis: Redis; prefix: string; config: VipbotConfig; runner: NodeRunner; logger: Logger }): MemoryRuntime {
+export interface MemoryRuntimeOptions {
+  redis: Redis;
+  prefix: string;
+  config: VipbotConfig;
+  runner: NodeRunner;
+  logger: Logger;
+  /** Each Redis connection the store makes of its own (main.ts follows their health). */
+  onConnection?: (connection: Redis) => void;
+}
+
+export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntime {
   const { redis, prefix, config, runner, logger } = options;
   const log = logger.child({ component: 'memory' });
   const store = new MemoryStore(redis, prefix, {
     retentionMs: config.memory.retention,
     onCorruptDay: (key, err) => log.warn({ key, err }, 'memory samples of one day cannot be decoded; skipped (rewritten on the next sample)'),
+    ...(options.onConnection ? { onConnection: options.onConnection } : {}),
   });
   const sampler = createMemorySampler(config, runner);
   return {
     deps: { store, sampler },
-    reconcile: (queue) => reconcileMemorySchedulers(queue, config.memory, { logger: log }),
+    // Quiet on a reconnect: the recovery logs one line for everything it re-applied.
+    reconcile: (queue, o) => reconcileMemorySchedulers(queue, config.memory, o?.quiet ? {} : { logger: log }),
     close: () => store.close(),
   };
 }

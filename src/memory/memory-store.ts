@@ -41,6 +41,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
   /** Called for a day that cannot be decoded (another codec version, damage): it is skipped on read, replaced on write. */
   onCorruptDay?: (key: string, err: unknown) => void;
+  /** Called with the store's own (WATCH) connection when it is made, so its errors are followed. */
+  onConnection?: (connection: Redis) => void;
 }
 
 export class MemoryStore implements MemorySampleStore {
@@ -88,7 +90,10 @@ export class MemoryStore implements MemorySampleStore {
   }
 
   private async writeDay(key: string, node: string, day: number, samples: readonly MemorySample[]): Promise<void> {
-    this.writer ??= this.redis.duplicate();
+    if (!this.writer) {
+      this.writer = this.redis.duplicate();
+      this.options.onConnection?.(this.writer);
+    }
     const w = this.writer;
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       await w.watch(key);

@@ -1,9 +1,20 @@
 /**
  * Queues (BullMQ on Redis). Read-only jobs (status, memory) share one queue; changes to a cluster go
  * to that cluster's own queue so they can be serialised per cluster (issue 3).
+ *
+ * On the command side a queue fails fast (SPEC §8): an add Redis does not confirm within the bound is a
+ * coded `queue_unavailable` refusal, and nothing is left to run later. Redis refused or disconnected:
+ * the fail-fast connection sent nothing. Redis stalled (the add was sent but not answered): the add
+ * may still land when Redis wakes, so the job carries a one-off `enqueueToken` and a refusal leaves a
+ * tombstone for that token, written on the same connection right behind the add — Redis applies the
+ * two in order, before any worker can pick the job, and the worker drops a job whose token is
+ * tombstoned (see worker.ts). The token, not the jobId, is tombstoned: a later add with the same
+ * jobId (an approval tried again) is a new attempt and must run.
  */
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { JobRequest } from '../commands/command.ts';
+import { VipbotError } from '../errors.ts';
 
 export const READ_QUEUE = 'reads';
 
@@ -17,15 +28,81 @@ export interface JobQueue {
   enqueue(request: JobRequest): Promise<{ id: string }>;
 }
 
+/** The Redis calls a fail-fast queue makes besides BullMQ's (a real ioredis `Redis` fits). */
+export interface FailFastRedis {
+  readonly status: string;
+  set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;
+}
+
+export interface FailFastOptions {
+  /** The command-side connection (the same one the queue runs on). */
+  redis: FailFastRedis;
+  /** `host:port`, named in the refusal. */
+  address: string;
+  /** The whole add gets this long (default 600 ms: the ack is due within 1 s). */
+  timeoutMs?: number;
+}
+
 export interface QueueOptions {
   connection: ConnectionOptions;
   prefix: string;
+  /** Command side: refuse within the bound instead of waiting for Redis. */
+  failFast?: FailFastOptions;
+}
+
+/** Key of the tombstone a refused add leaves for its token. */
+export function refusedEnqueueKey(prefix: string, token: string): string {
+  return `${prefix}:enqueue-refused:${token}`;
+}
+
+/** Job data field carrying the add's one-off token. */
+export const ENQUEUE_TOKEN_FIELD = 'enqueueToken';
+const TOMBSTONE_TTL_MS = 7 * 86_400_000;
+const DEFAULT_ENQUEUE_TIMEOUT_MS = 600;
+
+/** The BullMQ call enqueue makes (a real `Queue` fits; unit tests pass a fake). */
+export interface QueueAdd {
+  add(name: string, data: unknown, opts?: JobsOptions): Promise<{ id?: string | undefined }>;
+}
+
+/**
+ * Adds a job or throws `queue_unavailable`: refused at once when the connection is not ready, and
+ * after `timeoutMs` when Redis does not confirm; a sent-but-unconfirmed add is tombstoned.
+ */
+export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: FailFastOptions, name: string, data: Record<string, unknown>, opts: JobsOptions): Promise<{ id: string }> {
+  const refusal = (cause?: unknown): VipbotError => new VipbotError(
+    'queue_unavailable',
+    `queue unavailable — Redis at ${failFast.address} is not answering, so nothing was queued`,
+    'try again when Redis is back (operators: check that Redis is running and reachable)',
+    { cause },
+  );
+  if (failFast.redis.status !== 'ready') throw refusal(new Error(`connection ${failFast.redis.status}`));
+  const token = randomUUID();
+  const timeoutMs = failFast.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const added = queue.add(name, { ...data, [ENQUEUE_TOKEN_FIELD]: token }, opts);
+  try {
+    const result = await Promise.race([added, timedOut]);
+    if (result === 'timeout') throw new Error(`Redis did not confirm the add within ${timeoutMs} ms`);
+    return { id: String(result.id) };
+  } catch (err) {
+    // The add may be waiting in Redis's input: the tombstone goes right behind it. Its own failure is
+    // moot (nothing was sent either, or Redis will read both).
+    added.catch(() => undefined);
+    failFast.redis.set(refusedEnqueueKey(prefix, token), '1', 'PX', TOMBSTONE_TTL_MS).catch(() => undefined);
+    throw refusal(err);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class BullJobQueue implements JobQueue {
   readonly queue: Queue;
 
-  constructor(options: QueueOptions, name = READ_QUEUE) {
+  constructor(private readonly options: QueueOptions, name = READ_QUEUE) {
     this.queue = new Queue(name, {
       connection: options.connection,
       prefix: options.prefix,
@@ -40,7 +117,13 @@ export class BullJobQueue implements JobQueue {
   }
 
   async enqueue(request: JobRequest): Promise<{ id: string }> {
-    const job = await this.queue.add(request.name, request.data, request.jobId ? { jobId: request.jobId } : {});
+    return this.add(request.name, request.data, request.jobId ? { jobId: request.jobId } : {});
+  }
+
+  /** Adds one job; on a fail-fast queue, within the bound or as a `queue_unavailable` refusal. */
+  async add(name: string, data: Record<string, unknown>, opts: JobsOptions = {}): Promise<{ id: string }> {
+    if (this.options.failFast) return addOrRefuse(this.queue, this.options.prefix, this.options.failFast, name, data, opts);
+    const job = await this.queue.add(name, data, opts);
     return { id: String(job.id) };
   }
 

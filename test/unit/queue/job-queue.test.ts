@@ -1,0 +1,80 @@
+import type { JobsOptions } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { VipbotError } from '../../../src/errors.ts';
+import { addOrRefuse, ENQUEUE_TOKEN_FIELD, refusedEnqueueKey, type FailFastRedis, type QueueAdd } from '../../../src/queue/job-queue.ts';
+
+/** A queue whose add answers as told, and records what it was asked. */
+class FakeQueue implements QueueAdd {
+  readonly adds: Array<{ name: string; data: Record<string, unknown>; opts?: JobsOptions }> = [];
+  constructor(private readonly answer: 'never' | 'ok' | Error) {}
+  add(name: string, data: unknown, opts?: JobsOptions): Promise<{ id?: string }> {
+    this.adds.push({ name, data: data as Record<string, unknown>, ...(opts ? { opts } : {}) });
+    if (this.answer === 'never') return new Promise(() => undefined);
+    if (this.answer instanceof Error) return Promise.reject(this.answer);
+    return Promise.resolve({ id: '42' });
+  }
+}
+
+class FakeRedis implements FailFastRedis {
+  readonly sets: Array<[string, string, string, number]> = [];
+  constructor(public status: string) {}
+  set(key: string, value: string, px: 'PX', ms: number): Promise<unknown> {
+    this.sets.push([key, value, px, ms]);
+    return Promise.resolve('OK');
+  }
+}
+
+const REFUSAL = 'queue unavailable — Redis at 127.0.0.1:6390 is not answering, so nothing was queued — try again when Redis is back (operators: check that Redis is running and reachable)';
+
+async function refusalOf(p: Promise<unknown>): Promise<{ code: string; text: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof VipbotError) return { code: err.code, text: err.toUserText() };
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('addOrRefuse (command-side enqueue)', () => {
+  it('a stalled Redis (add sent, never answered) becomes a coded refusal within the bound, and the add is tombstoned', async () => {
+    const queue = new FakeQueue('never');
+    const redis = new FakeRedis('ready');
+    const started = performance.now();
+    const refusal = await refusalOf(addOrRefuse(queue, 'vb', { redis, address: '127.0.0.1:6390', timeoutMs: 100 }, 'status', { target: { kind: 'all' } }, {}));
+    const tookMs = performance.now() - started;
+    expect(refusal).toEqual({ code: 'queue_unavailable', text: REFUSAL });
+    expect(tookMs).toBeLessThan(1_000);
+    const token = queue.adds[0]!.data[ENQUEUE_TOKEN_FIELD];
+    expect(typeof token).toBe('string');
+    expect(queue.adds).toEqual([{ name: 'status', data: { target: { kind: 'all' }, [ENQUEUE_TOKEN_FIELD]: token }, opts: {} }]);
+    expect(redis.sets).toEqual([[refusedEnqueueKey('vb', String(token)), '1', 'PX', 7 * 86_400_000]]);
+  });
+
+  it('a connection that is not ready refuses at once and sends nothing', async () => {
+    const queue = new FakeQueue('ok');
+    const redis = new FakeRedis('reconnecting');
+    const refusal = await refusalOf(addOrRefuse(queue, 'vb', { redis, address: '127.0.0.1:6390' }, 'status', {}, {}));
+    expect(refusal).toEqual({ code: 'queue_unavailable', text: REFUSAL });
+    expect(queue.adds).toEqual([]);
+    expect(redis.sets).toEqual([]);
+  });
+
+  it('an add Redis rejects (offline queue off) is a refusal too', async () => {
+    const queue = new FakeQueue(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
+    const refusal = await refusalOf(addOrRefuse(queue, 'vb', { redis: new FakeRedis('ready'), address: '127.0.0.1:6390' }, 'status', {}, {}));
+    expect(refusal.code).toBe('queue_unavailable');
+  });
+
+  it('an add Redis confirms in time returns the job id, with a fresh token per add', async () => {
+    const queue = new FakeQueue('ok');
+    const redis = new FakeRedis('ready');
+    const failFast = { redis, address: '127.0.0.1:6390' };
+    expect(await addOrRefuse(queue, 'vb', failFast, 'execute-request', { requestId: 'abc' }, { jobId: 'abc' })).toEqual({ id: '42' });
+    await addOrRefuse(queue, 'vb', failFast, 'execute-request', { requestId: 'abc' }, { jobId: 'abc' });
+    const [a, b] = queue.adds.map((x) => x.data[ENQUEUE_TOKEN_FIELD]);
+    expect(a).not.toEqual(b);
+    expect(queue.adds.map((x) => x.opts)).toEqual([{ jobId: 'abc' }, { jobId: 'abc' }]);
+    expect(redis.sets).toEqual([]);
+  });
+});
