@@ -91,7 +91,16 @@ async function runService(role: Role): Promise<number> {
   const logger = createLogger(settings.env.LOG_LEVEL);
   const runtime = await startRuntime({ role, ...settings, logger });
   await waitForSignal();
-  logger.info('shutting down: no new work, letting running jobs finish');
+  const graceMs = settings.config.shutdownGrace;
+  logger.info({ graceMs }, 'shutting down: no new work, letting running jobs finish');
+  // The bound holds even if a close hangs in a way the runtime's own deadlines miss; a second
+  // signal means "now".
+  setTimeout(() => {
+    logger.warn({ graceMs }, 'shutdown took longer than shutdownGrace: exiting anyway');
+    process.exit(1);
+  }, graceMs).unref();
+  process.once('SIGTERM', () => process.exit(143));
+  process.once('SIGINT', () => process.exit(130));
   await runtime.stop();
   return 0;
 }
