@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { Duration } from './duration.ts';
+import { durationAtMost } from './duration.ts';
+import { HostPath, ServiceName, stagingPathFor, timestampedBackupPathFor } from '../hosts/node-commands.ts';
 import { MemoryThresholds } from '../memory/memory-report.ts';
 import { isKnownTimeZone, isValidCronPattern } from '../memory/schedule.ts';
 
@@ -14,7 +15,28 @@ const SlackChannel = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'use a Slack channe
 const Hostname = z
   .string()
   .refine((h) => isIP(h) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(h), 'use an IP address or a DNS name');
-const AbsolutePath = z.string().regex(/^\/[A-Za-z0-9_./@+-]*$/, 'use an absolute path of plain characters');
+
+/**
+ * keepalived.conf's path: refused at load by exactly the rule the node-command builders apply at run
+ * time (HostPath), including the staging and backup copies made next to it.
+ */
+const KeepalivedConfigPath = HostPath.refine((path) => {
+  if (!HostPath.safeParse(path).success) return true; // HostPath has said why
+  return [stagingPathFor(path), timestampedBackupPathFor(path, new Date(0))].every((copy) => HostPath.safeParse(copy).success);
+}, 'is too long: its staging and backup copies next to it must fit a path of 1024 characters');
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Per-field maxima an operator would accept; each is named in the error with the YAML path. */
+const ConnectTimeout = durationAtMost(5 * MINUTE);
+const CommandTimeout = durationAtMost(HOUR);
+const IdleTimeout = durationAtMost(DAY);
+const ConvergeTimeout = durationAtMost(10 * MINUTE);
+const ApprovalTimeout = durationAtMost(DAY);
+const SampleEvery = durationAtMost(DAY);
+const Retention = durationAtMost(400 * DAY, { timer: false });
+const ShutdownGrace = durationAtMost(10 * MINUTE);
 const ReactionName = z.string().regex(/^[a-z0-9_+'-]+$/, 'use an emoji name without colons, e.g. white_check_mark');
 
 export const SshSettings = z.object({
@@ -23,19 +45,19 @@ export const SshSettings = z.object({
   privateKeyPath: z.string().min(1).default('/etc/vipbot/id_ed25519'),
   knownHostsPath: z.string().min(1).default('/etc/vipbot/known_hosts'),
   sudo: z.boolean().default(false),
-  connectTimeout: Duration.default(5_000),
-  commandTimeout: Duration.default(30_000),
+  connectTimeout: ConnectTimeout.default(5_000),
+  commandTimeout: CommandTimeout.default(30_000),
   /** An unused pooled connection is closed after this long. */
-  idleTimeout: Duration.default(60_000),
+  idleTimeout: IdleTimeout.default(60_000),
 }).strict();
 export type SshSettings = z.infer<typeof SshSettings>;
 
 export const KeepalivedSettings = z.object({
-  configPath: AbsolutePath.default('/etc/keepalived/keepalived.conf'),
-  service: z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'use a systemd unit name').default('keepalived'),
+  configPath: KeepalivedConfigPath.default('/etc/keepalived/keepalived.conf'),
+  service: ServiceName.default('keepalived'),
   apply: z.enum(['reload', 'restart']).default('reload'),
   promoteStep: z.number().int().min(1).max(253).default(50),
-  convergeTimeout: Duration.default(20_000),
+  convergeTimeout: ConvergeTimeout.default(20_000),
 }).strict();
 export type KeepalivedSettings = z.infer<typeof KeepalivedSettings>;
 
@@ -46,16 +68,16 @@ const SshOverride = z.object({
   privateKeyPath: z.string().min(1).optional(),
   knownHostsPath: z.string().min(1).optional(),
   sudo: z.boolean().optional(),
-  connectTimeout: Duration.optional(),
-  commandTimeout: Duration.optional(),
-  idleTimeout: Duration.optional(),
+  connectTimeout: ConnectTimeout.optional(),
+  commandTimeout: CommandTimeout.optional(),
+  idleTimeout: IdleTimeout.optional(),
 }).strict();
 const KeepalivedOverride = z.object({
-  configPath: AbsolutePath.optional(),
-  service: z.string().regex(/^[A-Za-z0-9_.@-]+$/).optional(),
+  configPath: KeepalivedConfigPath.optional(),
+  service: ServiceName.optional(),
   apply: z.enum(['reload', 'restart']).optional(),
   promoteStep: z.number().int().min(1).max(253).optional(),
-  convergeTimeout: Duration.optional(),
+  convergeTimeout: ConvergeTimeout.optional(),
 }).strict();
 
 export const VipConfig = z.object({
@@ -87,15 +109,15 @@ export const AccessConfig = z.object({
   operators: z.array(SlackPrincipal).default([]),
   approvers: z.array(SlackPrincipal).default([]),
   channels: z.array(SlackChannel).default([]),
-  approvalTimeout: Duration.default(15 * 60_000),
+  approvalTimeout: ApprovalTimeout.default(15 * 60_000),
   approveReactions: z.array(ReactionName).min(1).default(['white_check_mark', 'heavy_check_mark', '+1']),
   rejectReactions: z.array(ReactionName).min(1).default(['x', 'no_entry_sign']),
 }).strict();
 export type AccessConfig = z.infer<typeof AccessConfig>;
 
 export const MemoryConfig = z.object({
-  sampleEvery: Duration.default(3_600_000),
-  retention: Duration.default(35 * 86_400_000),
+  sampleEvery: SampleEvery.default(3_600_000),
+  retention: Retention.default(35 * 86_400_000),
   dailySummary: z.object({
     cron: z.string().refine(isValidCronPattern, 'use a cron pattern of 5 fields (minute hour day month weekday) or 6 (seconds first), e.g. "0 9 * * *"').default('0 9 * * *'),
     timezone: z.string().refine(isKnownTimeZone, 'use an IANA time zone, e.g. Europe/Moscow or UTC').default('UTC'),
@@ -112,7 +134,7 @@ export const VipbotConfig = z.object({
   keepalived: KeepalivedSettings.default(KeepalivedSettings.parse({})),
   memory: MemoryConfig.default(MemoryConfig.parse({})),
   /** SIGTERM: running jobs get this long to finish before workers, queues and connections close (SPEC §8). */
-  shutdownGrace: Duration.default(30_000),
+  shutdownGrace: ShutdownGrace.default(30_000),
   clusters: z.array(ClusterConfig).min(1, 'list at least one cluster'),
 }).strict();
 export type VipbotConfig = z.infer<typeof VipbotConfig>;

@@ -12,8 +12,8 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
-/** A zod schema for a duration given as text (`30s`) or as a number of seconds; yields milliseconds. */
-export const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+/** A duration given as text (`30s`) or as a number of seconds, in milliseconds; no upper bound yet. */
+const AnyDuration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   if (typeof value === 'number') {
     if (value > 0 && Number.isFinite(value)) return Math.round(value * 1000);
   } else {
@@ -23,6 +23,24 @@ export const Duration = z.union([z.string(), z.number()]).transform((value, ctx)
   ctx.addIssue({ code: 'custom', message: `"${String(value)}" is not a duration; use a number and one of s m h d w, e.g. 30s, 15m, 7d` });
   return z.NEVER;
 });
+
+/**
+ * setTimeout takes at most 2^31−1 ms (~24.8 days); a longer delay overflows and fires at once, so a
+ * `commandTimeout: 30d` would time every command out immediately. Every timer duration stays below.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration of at most `maxMs`, refused above with `at most 1h`. A timer (the default) must have its
+ * maximum below {@link MAX_TIMER_MS}; `timer: false` is for spans that only bound data (retention).
+ */
+export function durationAtMost(maxMs: number, { timer = true }: { timer?: boolean } = {}) {
+  if (timer && maxMs >= MAX_TIMER_MS) throw new Error(`a timer duration's maximum must stay below ${MAX_TIMER_MS} ms`);
+  return AnyDuration.refine((ms) => ms <= maxMs, `at most ${formatDuration(maxMs)}`);
+}
+
+/** A timer duration with no tighter bound of its own: at most 24d, below setTimeout's limit. */
+export const Duration = durationAtMost(24 * UNIT_MS.d);
 
 /** Formats milliseconds back to the shortest exact duration text (`90000` → `90s`, `3600000` → `1h`). */
 export function formatDuration(ms: number): string {
