@@ -14,6 +14,10 @@
  * So the candidate is refused only for what the change makes worse: a non-zero exit where the current
  * file gets zero (or a different failure), or messages the current file's test does not print once
  * file names, line numbers, pids and timestamps are normalised away. Pure: no I/O.
+ *
+ * Host output is hostile input (SPEC §8): each stream is cut to MAX_STREAM_CHARS and MAX_LINES, every
+ * line to MAX_LINE_CHARS, before any pattern runs, and every pattern is linear in its line — a megabyte
+ * of junk is judged in milliseconds, never blocking the bot's event loop.
  */
 
 /** What one `keepalived -t -f <file>` run gave (the SSH runner's result). */
@@ -41,6 +45,14 @@ export interface ConfigTestFiles {
 
 /** At most this many new messages are quoted in `reason` (Slack threads stay readable). */
 const MAX_QUOTED = 5;
+/** keepalived -t prints a few kB; what lies beyond these bounds is not read (and a cut candidate is refused). */
+const MAX_STREAM_CHARS = 256 * 1024;
+const MAX_LINES = 2_000;
+const MAX_LINE_CHARS = 2_048;
+/** Normalised messages are compared on this many characters (below MAX_LINE_CHARS: see normaliseConfigTestLine). */
+const MAX_KEY_CHARS = 1_024;
+/** Config file names learnt from `(<file>: Line N)` prefixes: the file and its includes, never thousands. */
+const MAX_FOUND_PATHS = 16;
 
 /**
  * Judges the test of the new file (`candidate`) against the test of the current file (`current`).
@@ -48,13 +60,19 @@ const MAX_QUOTED = 5;
  * `(<file>: Line N)` prefixes, and a staged `<path>.vipbot-new` is read as `<path>`.
  */
 export function judgeConfigTest(current: ConfigTestRun, candidate: ConfigTestRun, files: ConfigTestFiles = {}): ConfigTestVerdict {
-  const paths = collectPaths([current, candidate], files);
-  const before = countMessages(current, paths);
-  const after = messagesOf(candidate);
+  const currentOut = messagesOf(current);
+  const candidateOut = messagesOf(candidate);
+  const paths = collectPaths([currentOut.lines, candidateOut.lines], files);
+  const before = countMessages(currentOut.lines, paths);
+  const after = candidateOut.lines;
   const newProblems = findNewMessages(before, after, paths);
   const quoted = quote(newProblems);
   const exit = (code: number | null) => (code === null ? 'no exit code' : `exit ${code}`);
 
+  if (candidateOut.cut && !currentOut.cut) {
+    // Whatever lies past the cut is unjudged: a candidate that prints that much more is not "no worse".
+    return refuse(`keepalived -t prints far more on the new file than on the current one (over ${MAX_LINES} lines or ${MAX_STREAM_CHARS / 1024} KiB)`, newProblems);
+  }
   if (candidate.code === null && current.code !== null) {
     return refuse(`keepalived -t did not finish on the new file (no exit code) but did on the current one (${exit(current.code)})${quoted ? `: ${quoted}` : ''}`, newProblems);
   }
@@ -88,11 +106,15 @@ export function judgeConfigTest(current: ConfigTestRun, candidate: ConfigTestRun
  * pids and leading timestamps dropped, blanks collapsed. Exposed for tests.
  */
 export function normaliseConfigTestLine(line: string, paths: readonly string[] = []): string {
-  let text = stripLogPrefix(line.trim());
-  text = text.replace(/([A-Za-z_][\w.-]*)\[\d+\]/g, '$1[pid]').replace(/\bpid \d+/gi, 'pid #');
+  let text = stripLogPrefix(cutLine(line).trim());
+  // "Keepalived_vrrp[1234]" → "Keepalived_vrrp[pid]". The name check looks back from each "[" (one
+  // word run each), never forward from every letter: that was quadratic on a long run of letters.
+  text = text.replace(/\[(?<=[A-Za-z_][\w.-]*\[)\d+\]/g, '[pid]').replace(/\bpid \d+/gi, 'pid #');
   text = replacePaths(text, paths);
   text = text.replace(/\b(Line|line) \d+/g, '$1 #');
-  return text.replace(/\s+/g, ' ');
+  // Compared on a shorter prefix than read: the staged name is longer, so a line cut at the same
+  // length in both runs would end at different places.
+  return text.replace(/\s+/g, ' ').slice(0, MAX_KEY_CHARS);
 }
 
 /**
@@ -106,9 +128,34 @@ function stripLogPrefix(line: string): string {
     .replace(/^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?\s+(?:\S+\s+(?=[\w.-]+\[\d+\]:))?/, '');
 }
 
-/** vipbot stages the new file as `<path>.vipbot-new` (stagingPathFor): read that name as `<path>`. */
+const STAGED_SUFFIX = '.vipbot-new';
+
+/**
+ * vipbot stages the new file as `<path>.vipbot-new` (stagingPathFor): read that name as `<path>`.
+ * By hand, in one pass: a path pattern tried from every "/" was quadratic on a line of slashes.
+ */
 function unstage(text: string): string {
-  return text.replace(/(\/[^\s'"`():]+)\.vipbot-new\b/g, '$1');
+  if (!text.includes(STAGED_SUFFIX)) return text;
+  // Words of a path: anything but blanks, quotes, parentheses and colons (as keepalived quotes files).
+  return text.split(/([\s'"`():]+)/).map((word) => {
+    const slash = word.indexOf('/');
+    if (slash < 0) return word;
+    let out = word.slice(0, slash + 1);
+    let rest = word.slice(slash + 1);
+    for (let at = rest.indexOf(STAGED_SUFFIX); at >= 0; at = rest.indexOf(STAGED_SUFFIX)) {
+      const after = rest.charAt(at + STAGED_SUFFIX.length);
+      // `\b` after "new": the suffix ends the name (end, or a non-word character follows).
+      const ends = at > 0 && !/\w/.test(after);
+      out += ends ? rest.slice(0, at) : rest.slice(0, at + STAGED_SUFFIX.length);
+      rest = rest.slice(at + STAGED_SUFFIX.length);
+    }
+    return out + rest;
+  }).join('');
+}
+
+/** One line as the judgement reads it: at most MAX_LINE_CHARS. */
+function cutLine(line: string): string {
+  return line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
 }
 
 function accept(reason: string): ConfigTestVerdict {
@@ -119,17 +166,34 @@ function refuse(reason: string, newProblems: string[]): ConfigTestVerdict {
   return { ok: false, reason, newProblems };
 }
 
-/** keepalived -t writes its messages to stderr; stdout is read too, since log targets vary by build. */
-function messagesOf(run: ConfigTestRun): string[] {
-  return `${run.stdout}\n${run.stderr}`.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+/**
+ * keepalived -t writes its messages to stderr; stdout is read too, since log targets vary by build.
+ * Bounded: `cut` says something was left unread.
+ */
+function messagesOf(run: ConfigTestRun): { lines: string[]; cut: boolean } {
+  const lines: string[] = [];
+  let cut = false;
+  for (const stream of [run.stdout, run.stderr]) {
+    const text = stream.length > MAX_STREAM_CHARS ? stream.slice(0, MAX_STREAM_CHARS) : stream;
+    if (text !== stream) cut = true;
+    for (const raw of text.split('\n')) {
+      const line = cutLine(raw).trim();
+      if (line.length === 0) continue;
+      if (lines.length >= MAX_LINES) return { lines, cut: true };
+      lines.push(line);
+    }
+  }
+  return { lines, cut };
 }
 
 /** The config file names that appear in messages, longest first (one may be a prefix of another). */
-function collectPaths(runs: ConfigTestRun[], files: ConfigTestFiles): string[] {
+function collectPaths(runs: ReadonlyArray<readonly string[]>, files: ConfigTestFiles): string[] {
   const found = new Set<string>();
   for (const p of [files.current, files.candidate]) if (p) found.add(unstage(p));
-  for (const run of runs) {
-    for (const line of messagesOf(run)) {
+  const given = found.size;
+  for (const lines of runs) {
+    for (const line of lines) {
+      if (found.size >= given + MAX_FOUND_PATHS) break;
       // "(<file>: Line 29) …" names the file keepalived was reading. An include file keeps its own
       // name, which both tests share, so replacing it too is harmless.
       const m = /^\(([^()]+?): Line \d+\)/.exec(stripLogPrefix(line));
@@ -150,9 +214,8 @@ interface MessageCounts {
   total: number;
 }
 
-function countMessages(run: ConfigTestRun, paths: readonly string[]): MessageCounts {
+function countMessages(lines: readonly string[], paths: readonly string[]): MessageCounts {
   const counts = new Map<string, number>();
-  const lines = messagesOf(run);
   for (const line of lines) {
     const key = normaliseConfigTestLine(line, paths);
     counts.set(key, (counts.get(key) ?? 0) + 1);

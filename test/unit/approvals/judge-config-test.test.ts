@@ -261,3 +261,48 @@ describe('normaliseConfigTestLine', () => {
     expect(normaliseConfigTestLine(line, paths)).toBe(normalised);
   });
 });
+
+describe('judgeConfigTest on hostile output (SPEC §8: bounded time, lines cut)', () => {
+  const MB = 1024 * 1024;
+  const letters = 'a'.repeat(100_000);
+  /** Output shaped against each pattern the judgement uses, each several times past the bounds. */
+  const HOSTILE: Record<string, string> = {
+    'a 100k-character run of letters (the pid pattern)': `${letters}\n`.repeat(20),
+    'a 100k-character run of slashes before .vipbot-new (the staged-name pattern)': `${'/'.repeat(100_000)}.vipbot-new x\n`.repeat(20),
+    'a 100k-character path of /a segments ending .vipbot-newz': `${'/a'.repeat(50_000)}.vipbot-newz\n`.repeat(20),
+    'an open "(" and no ": Line" (the file-prefix pattern)': `(${'x'.repeat(100_000)}\n`.repeat(20),
+    'a syslog prefix followed by 100k blanks (the prefix patterns)': `Jan  8 10:12:41${' '.repeat(100_000)}x\n`.repeat(20),
+    'half a million short lines': 'Keepalived_vrrp[1234]: (VI_1) x\n'.repeat(500_000),
+    'fifty thousand distinct file names': Array.from({ length: 50_000 }, (_, i) => `(/etc/k${i}.conf: Line ${i}) Unknown keyword 'x${i}'`).join('\n'),
+    'one line of 4 MB': 'x'.repeat(4 * MB),
+  };
+
+  for (const [name, text] of Object.entries(HOSTILE)) {
+    it(`${name}: judged in well under a second`, () => {
+      expect(text.length).toBeGreaterThan(MB);
+      const started = performance.now();
+      const verdict = judgeConfigTest({ code: 1, stdout: text, stderr: text }, { code: 1, stdout: '', stderr: text });
+      const elapsedMs = performance.now() - started;
+      expect(elapsedMs).toBeLessThan(500);
+      expect(typeof verdict.ok).toBe('boolean');
+      // Every quoted line was cut before matching: the reason stays a few kB at most.
+      expect(verdict.reason.length).toBeLessThan(6 * 2_100);
+    });
+  }
+
+  it('the same huge message in both runs (beyond the cut) is no new problem', () => {
+    const huge = `(/etc/keepalived/keepalived.conf: Line 3) ${'y'.repeat(100_000)}`;
+    const staged = huge.replace('keepalived.conf:', 'keepalived.conf.vipbot-new:');
+    expect(judgeConfigTest(run(5, huge), run(5, staged))).toEqual({ ok: true, reason: expect.stringMatching(/^same result as the current file \(exit 5/), newProblems: [] });
+  });
+
+  it('a candidate that prints past the bounds when the current file does not is refused', () => {
+    const verdict = judgeConfigTest(run(0), { code: 0, stdout: '', stderr: 'warning\n'.repeat(3_000) });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.reason).toBe('keepalived -t prints far more on the new file than on the current one (over 2000 lines or 256 KiB)');
+  });
+
+  it('normaliseConfigTestLine reads 2 kB of a line and compares 1 kB', () => {
+    expect(normaliseConfigTestLine(`Keepalived_vrrp[42]: ${'z'.repeat(10_000)}`)).toBe(`Keepalived_vrrp[pid]: ${'z'.repeat(1_024 - 'Keepalived_vrrp[pid]: '.length)}`);
+  });
+});
