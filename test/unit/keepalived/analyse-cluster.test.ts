@@ -4,6 +4,8 @@ import type { ClusterConfig } from '../../../src/config/config.ts';
 import { analyseCluster } from '../../../src/keepalived/analyse-cluster.ts';
 import { setInstancePriority } from '../../../src/keepalived/edit-conf.ts';
 import { ClusterStatus, type NodeFacts, type TrackScriptResult } from '../../../src/model.ts';
+import { blocksToText } from '../../../src/slack/blocks-to-text.ts';
+import { renderStatusMessage } from '../../../src/slack/render-status.ts';
 
 const fixture = keepalivedFixture;
 
@@ -118,6 +120,17 @@ describe('analyseCluster', () => {
           fixes: ['/vip promote node2 primary', '/vip demote node1'],
         },
       ]);
+    });
+
+    it('shown in Slack, the hazard says each fix once, as a command, with no separate fix: line (issue 8 item 10)', () => {
+      const text = blocksToText(renderStatusMessage({ clusters: [analyse(facts)] }).blocks);
+      const hazard = text.split('\n').filter((l) => l.includes('preempt_hazard') || /^\s+fix:/.test(l));
+      expect(hazard).toEqual([
+        ":warning: `preempt_hazard` node1 has priority 100 for VI_PRIMARY, above node2's 90, so it will take VIP primary (198.51.100.100) from node2 " +
+          'as soon as its track script chk_primary passes (e.g. when its database starts in that role again). ' +
+          'Fix: `/vip promote node2 primary` (raise node2 above 100) or `/vip demote node1` (stop keepalived on node1).',
+      ]);
+      for (const fix of ['/vip promote node2 primary', '/vip demote node1']) expect(text.split(fix)).toHaveLength(2);
     });
 
     it('clears the hazard after fix (a): node2 raised to 150', () => {
