@@ -44,7 +44,9 @@ export type IngressVerdict =
 export async function checkSlackRequest(headers: IncomingHttpHeaders, rawBody: Buffer, options: SlackIngressOptions): Promise<IngressVerdict> {
   const contentType = single(headers['content-type']);
   // Slack's ssl_check is unsigned by design; Bolt answers it 200 with everything but `ssl_check` stripped.
-  if (contentType === 'application/x-www-form-urlencoded' && parseQueryString(rawBody.toString('utf8')).ssl_check === '1') return { pass: true };
+  if (contentType === 'application/x-www-form-urlencoded' && rawBody.includes('ssl_check=') && parseQueryString(rawBody.toString('utf8')).ssl_check === '1') {
+    return { pass: true };
+  }
   const signed = verifySlackSignature(
     { rawBody, timestamp: single(headers['x-slack-request-timestamp']), signature: single(headers['x-slack-signature']) },
     options.signingSecret,
