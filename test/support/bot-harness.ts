@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, type VipbotConfig } from '../../src/config/config.ts';
 import { Env } from '../../src/env.ts';
-import { silentLogger } from '../../src/logger.ts';
+import { silentLogger, type Logger } from '../../src/logger.ts';
 import { startRuntime, type Role, type Runtime } from '../../src/main.ts';
 import { LocalWebApi, type RecordedCall } from '../../src/slack/local-web-api.ts';
 import { signSlackRequest, slashCommandBody } from './slack-signing.ts';
@@ -28,7 +28,7 @@ export interface BotHarness {
   stop(): Promise<void>;
 }
 
-export async function startBotHarness(opts: { configPath?: string; config?: VipbotConfig; redisUrl: string; role?: Role; logger?: boolean }): Promise<BotHarness> {
+export async function startBotHarness(opts: { configPath?: string; config?: VipbotConfig; redisUrl: string; role?: Role; logger?: Logger }): Promise<BotHarness> {
   const config = opts.config ?? loadConfig(opts.configPath!);
   const webApi = await new LocalWebApi({ botUserId: 'U0VIPBOT', userGroups: {} }).start();
   const prefix = `vipbot-test-${randomBytes(4).toString('hex')}`;
@@ -40,7 +40,7 @@ export async function startBotHarness(opts: { configPath?: string; config?: Vipb
     PORT: '0',
     VIPBOT_QUEUE_PREFIX: prefix,
   });
-  const runtime = await startRuntime({ role: opts.role ?? 'all', env, config, logger: silentLogger() });
+  const runtime = await startRuntime({ role: opts.role ?? 'all', env, config, logger: opts.logger ?? silentLogger() });
   const url = `http://127.0.0.1:${runtime.port}`;
   return {
     url, webApi, runtime, config, prefix,
