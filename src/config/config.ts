@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { durationAtMost } from './duration.ts';
-import { HostPath, ServiceName, stagingPathFor, timestampedBackupPathFor } from '../hosts/node-commands.ts';
+import { HostPath, ServiceName, stagingPathFor, timestampedBackupPathFor, UnixUser } from '../hosts/node-commands.ts';
 import { MemoryThresholds } from '../memory/memory-report.ts';
 import { isKnownTimeZone, isValidCronPattern } from '../memory/schedule.ts';
 
@@ -80,12 +80,46 @@ const KeepalivedOverride = z.object({
   convergeTimeout: ConvergeTimeout.optional(),
 }).strict();
 
+/** `198.51.100.100` or `198.51.100.100/24`: the address is compared with what hosts hold, the prefix is for `vipbot render`. */
+const VipAddress = z.string().superRefine((text, ctx) => {
+  const [ip = '', prefix, ...rest] = text.split('/');
+  const family = isIP(ip);
+  if (family === 0 || rest.length > 0) ctx.addIssue({ code: 'custom', message: 'use an IPv4 or IPv6 address, optionally with a prefix length (198.51.100.100/24)' });
+  else if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))) ctx.addIssue({ code: 'custom', message: `prefix length must be 0..${family === 4 ? 32 : 128}` });
+});
+
 export const VipConfig = z.object({
   name: Name,
   instance: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use the vrrp_instance name as written in keepalived.conf'),
-  address: z.string().refine((a) => isIP(a) !== 0, 'use an IPv4 or IPv6 address'),
-}).strict();
+  address: VipAddress,
+  /** For `vipbot render`: virtual_router_id, the track script, and the node that is MASTER for this VIP. */
+  routerId: z.number().int().min(1).max(255).optional(),
+  track: HostPath.optional(),
+  master: Name.optional(),
+}).strict().transform(({ address, ...rest }) => {
+  const [ip = address, prefix] = address.split('/');
+  return { ...rest, address: ip, ...(prefix !== undefined ? { prefixLength: Number(prefix) } : {}) };
+});
 export type VipConfig = z.infer<typeof VipConfig>;
+
+/** How `vipbot render` writes a cluster's keepalived.conf files (SPEC §9). */
+export const RenderConfig = z.object({
+  interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'use a network interface name, e.g. eth0'),
+  advertInt: z.number().int().min(1).max(255).default(1),
+  checks: z.object({
+    interval: z.number().int().min(1).max(3600).default(5),
+    rise: z.number().int().min(1).max(100).default(2),
+    fall: z.number().int().min(1).max(100).default(2),
+  }).strict().default({ interval: 5, rise: 2, fall: 2 }),
+  /** `user <scriptUser>` in every vrrp_script (the notes run the checks as oracle); null = keepalived's default. */
+  scriptUser: UnixUser.nullable().default(null),
+  /** VRRP PASS authentication (keepalived uses the first 8 characters); null = none. */
+  authPass: z.string().regex(/^[A-Za-z0-9_.+-]{1,8}$/, 'use 1 to 8 letters, digits or _ . + - (keepalived ignores the rest)').nullable().default(null),
+  /** A global_defs block with enable_script_security (the lab's files); false = none (the team's files). */
+  globalDefs: z.boolean().default(true),
+  indent: z.number().int().min(1).max(8).default(6),
+}).strict();
+export type RenderConfig = z.infer<typeof RenderConfig>;
 
 export const NodeConfig = z.object({
   name: Name,
@@ -97,6 +131,7 @@ export type NodeConfig = z.infer<typeof NodeConfig>;
 
 export const ClusterConfig = z.object({
   name: Name,
+  render: RenderConfig.optional(),
   vips: z.array(VipConfig).min(1, 'list at least one VIP'),
   nodes: z.array(NodeConfig).min(1, 'list at least one node'),
   ssh: SshOverride.optional(),
@@ -128,11 +163,20 @@ export const MemoryConfig = z.object({
 }).strict();
 export type MemoryConfig = z.infer<typeof MemoryConfig>;
 
+/** The status watch (SPEC §9): every `every`, post to `channel` only when the set of warnings changes. */
+export const StatusWatchConfig = z.object({
+  every: durationAtMost(HOUR).refine((ms) => ms >= 10_000, 'at least 10s: each round reads every node').default(MINUTE),
+  channel: SlackChannel,
+}).strict();
+export type StatusWatchConfig = z.infer<typeof StatusWatchConfig>;
+
 export const VipbotConfig = z.object({
   access: AccessConfig.default(AccessConfig.parse({})),
   ssh: SshSettings.default(SshSettings.parse({})),
   keepalived: KeepalivedSettings.default(KeepalivedSettings.parse({})),
   memory: MemoryConfig.default(MemoryConfig.parse({})),
+  /** No `status` key = no watch. */
+  status: StatusWatchConfig.optional(),
   /** SIGTERM: running jobs get this long to finish before workers, queues and connections close (SPEC §8). */
   shutdownGrace: ShutdownGrace.default(30_000),
   clusters: z.array(ClusterConfig).min(1, 'list at least one cluster'),
@@ -164,7 +208,7 @@ export function validateConfig(raw: unknown, source = 'config'): VipbotConfig {
   const result = VipbotConfig.safeParse(raw);
   const problems = result.success ? [] : result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
   // Cross-field checks run on the raw input so they are reported together with shape errors.
-  problems.push(...checkNames(raw));
+  problems.push(...checkNames(raw), ...checkRenderFields(raw));
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
   return result.data;
 }
@@ -209,6 +253,33 @@ function checkNames(raw: unknown): ConfigProblem[] {
   for (const [node] of seenNodes) {
     if (seenClusters.has(node)) problems.push({ path: 'clusters', message: `"${node}" names both a cluster and a node; rename one so commands are unambiguous` });
   }
+  return problems;
+}
+
+/** A cluster with a `render` block needs, on every VIP, the router id, the track script and a MASTER that is one of its nodes. */
+function checkRenderFields(raw: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const clusters = (raw as { clusters?: unknown } | null)?.clusters;
+  if (!Array.isArray(clusters)) return problems;
+  clusters.forEach((cluster: unknown, ci) => {
+    const c = cluster as { render?: unknown; vips?: unknown; nodes?: unknown } | null;
+    if (!c?.render || !Array.isArray(c.vips)) return;
+    const nodeNames = Array.isArray(c.nodes) ? c.nodes.map((n) => (n as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string') : [];
+    const routerIds = new Map<unknown, number>();
+    c.vips.forEach((vip: unknown, vi) => {
+      const v = (vip ?? {}) as { routerId?: unknown; track?: unknown; master?: unknown };
+      const at = `clusters[${ci}].vips[${vi}]`;
+      for (const field of ['routerId', 'track', 'master'] as const) {
+        if (v[field] === undefined) problems.push({ path: `${at}.${field}`, message: `required when the cluster has a render block (see \`vipbot render\` in the README)` });
+      }
+      if (typeof v.master === 'string' && !nodeNames.includes(v.master)) problems.push({ path: `${at}.master`, message: `"${v.master}" is not a node of this cluster; use one of: ${nodeNames.join(', ')}` });
+      if (v.routerId !== undefined) {
+        const other = routerIds.get(v.routerId);
+        if (other !== undefined) problems.push({ path: `${at}.routerId`, message: `virtual_router_id ${String(v.routerId)} is already used by vips[${other}]; each VIP needs its own` });
+        routerIds.set(v.routerId, vi);
+      }
+    });
+  });
   return problems;
 }
 

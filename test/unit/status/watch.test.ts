@@ -4,9 +4,9 @@ import { renderWatchMessage } from '../../../src/slack/render-watch.ts';
 import { createWatchStore } from '../../../src/status/watch-store.ts';
 import { compareWarnings, warningGauge, watchedWarnings, type WatchState } from '../../../src/status/watch.ts';
 
-function status(warnings: Array<Pick<StatusWarning, 'code' | 'nodes'>>, cluster = 'orcl'): VipStatus {
+function status(warnings: ReadonlyArray<{ code: StatusWarning['code']; nodes: readonly string[] }>, cluster = 'orcl'): VipStatus {
   return {
-    clusters: [{ name: cluster, vips: [{ name: 'primary', instance: 'VI_PRIMARY', address: '198.51.100.100', holders: ['node1', 'node2'] }], nodes: [], warnings: warnings.map((w) => ({ ...w, message: `${w.code} <!channel>` })) }],
+    clusters: [{ name: cluster, vips: [{ name: 'primary', instance: 'VI_PRIMARY', address: '198.51.100.100', holders: ['node1', 'node2'] }], nodes: [], warnings: warnings.map((w) => ({ code: w.code, nodes: [...w.nodes], message: `${w.code} <!channel>` })) }],
     collectedAt: '2026-12-01T22:00:00.000Z',
   };
 }
