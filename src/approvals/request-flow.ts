@@ -7,9 +7,11 @@
 import type { AccessControl } from '../access/access-control.ts';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
 import type { VipbotConfig } from '../config/config.ts';
+import { describeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Notifier } from '../slack/notifier.ts';
+import { escapeHostText } from '../slack/escape.ts';
 import { renderApprovalMessage } from '../slack/render-request.ts';
 import { classifyReaction, normaliseReaction } from './reactions.ts';
 import type { RequestStore } from './request-store.ts';
@@ -23,10 +25,10 @@ export interface ExecutionScheduler {
 
 export interface RequestFlowDeps {
   config: VipbotConfig;
-  store: RequestStore;
-  audit: AuditLog;
+  store: Pick<RequestStore, 'findByMessage' | 'claimEvent' | 'get' | 'transition' | 'attachMessage'>;
+  audit: Pick<AuditLog, 'append'>;
   notifier: Notifier;
-  access: AccessControl;
+  access: Pick<AccessControl, 'isAllowed'>;
   scheduler: ExecutionScheduler;
   logger: Logger;
   metrics?: Metrics;
@@ -42,10 +44,22 @@ export interface ReactionEvent {
   ts: string;
 }
 
-export type ReactionOutcome = 'approved' | 'rejected' | 'duplicate' | 'not_a_request' | 'refused' | 'ignored';
+/** `unchecked`: the approver lookup failed; the reactor was told, and the event is left unclaimed so it can count later. */
+export type ReactionOutcome = 'approved' | 'rejected' | 'duplicate' | 'not_a_request' | 'refused' | 'ignored' | 'unchecked';
+
+/** What a reaction comes to, decided before anything is claimed or changed. */
+type Decision =
+  | { kind: 'tell'; text: string; outcome: ReactionOutcome; metric?: string }
+  | { kind: 'expire' }
+  | { kind: 'approve' }
+  | { kind: 'reject' };
+
+/** Requests whose thread could not be posted to and whose requester was told so (once each). */
+const MAX_REMEMBERED_THREAD_FAILURES = 1_000;
 
 export class RequestFlow {
   private readonly now: () => number;
+  private readonly threadFailuresTold = new Set<string>();
 
   constructor(private readonly deps: RequestFlowDeps) {
     this.now = deps.now ?? Date.now;
@@ -58,7 +72,8 @@ export class RequestFlow {
     const posted = await notifier.post({ channel: request.channel, ...message });
     await store.attachMessage(request.id, posted.channel, posted.ts);
     const withTs = { ...request, channel: posted.channel, messageTs: posted.ts };
-    // The bot's own reactions show people which emoji count; failures here are cosmetic.
+    // The bot's own reactions show people which emoji count; without them the message's text still
+    // says which reactions approve, so a failure is logged, not fatal.
     for (const name of [config.access.approveReactions[0], config.access.rejectReactions[0]]) {
       if (name) await notifier.addReaction(posted.channel, posted.ts, name).catch((err: unknown) => this.deps.logger.warn({ err, requestId: request.id }, 'could not add reaction'));
     }
@@ -67,9 +82,13 @@ export class RequestFlow {
     return withTs;
   }
 
-  /** A reaction on any message: acts only on approval messages, and tells people why not. */
+  /**
+   * A reaction on any message: acts only on approval messages, and tells people why not. The Slack
+   * event id is claimed only once the decision stands: a lookup that failed (Slack API error) leaves
+   * it unclaimed, so Slack's retry or the same reaction again can still approve.
+   */
   async onReaction(event: ReactionEvent): Promise<ReactionOutcome> {
-    const { store, access, config } = this.deps;
+    const { store, config } = this.deps;
     let requestId = await store.findByMessage(event.channel, event.ts);
     if (!requestId && classifyReaction(event.reaction, config.access) !== 'other') {
       // The approval message is visible in Slack a moment before its ts is stored; a very quick
@@ -78,62 +97,80 @@ export class RequestFlow {
       requestId = await store.findByMessage(event.channel, event.ts);
     }
     if (!requestId) return 'not_a_request';
-    // Slack retries (X-Slack-Retry-Num) and duplicate deliveries carry the same event_id.
-    if (event.eventId && !(await store.claimEvent(event.eventId))) return 'duplicate';
     const request = await store.get(requestId);
     if (!request) return 'not_a_request';
-    const kind = classifyReaction(event.reaction, config.access);
     const tell = (text: string) => this.tell(request, event.user, text);
 
-    if (kind === 'other') {
-      if (request.state === 'pending') {
-        await tell(`:${normaliseReaction(event.reaction)}: does nothing on request \`${request.id}\`: approvers react with :${config.access.approveReactions[0]}: to approve, :${config.access.rejectReactions[0]}: to reject.`);
+    let decision: Decision;
+    try {
+      decision = await this.decide(request, event);
+    } catch (err) {
+      this.deps.logger.warn({ err, requestId: request.id, user: event.user }, 'could not check approver rights');
+      await tell(`Could not check your approver rights: ${escapeHostText(describeError(err))} — react again in a moment (remove your :${normaliseReaction(event.reaction)}: and add it back).`);
+      return 'unchecked';
+    }
+    // Slack retries (X-Slack-Retry-Num) and duplicate deliveries carry the same event_id.
+    if (event.eventId && !(await store.claimEvent(event.eventId))) return 'duplicate';
+
+    switch (decision.kind) {
+      case 'tell':
+        if (decision.metric) this.deps.metrics?.approvals.inc({ outcome: decision.metric });
+        if (decision.text) await tell(decision.text);
+        return decision.outcome;
+      case 'expire':
+        await this.expire(request.id);
+        await tell(`Request \`${request.id}\` expired; ask for a new one with \`/vip ${request.action} ${request.node}${request.vip ? ` ${request.vip}` : ''}\`.`);
+        return 'refused';
+      case 'approve': {
+        const moved = await store.transition(request.id, ['pending'], 'approved', { approvedBy: event.user });
+        if (!moved.ok) return 'duplicate';
+        this.deps.metrics?.approvals.inc({ outcome: 'approved' });
+        await this.audit(moved.request, 'approved', { by: event.user });
+        await this.deps.scheduler.enqueueExecution(moved.request);
+        await this.refresh(moved.request);
+        await this.thread(moved.request, `:white_check_mark: Approved by <@${event.user}>; queued to run (one change per cluster at a time).`);
+        return 'approved';
       }
-      return 'ignored';
+      case 'reject': {
+        const moved = await store.transition(request.id, ['pending'], 'rejected', { rejectedBy: event.user, outcome: `rejected by <@${event.user}>` });
+        if (!moved.ok) return 'duplicate';
+        this.deps.metrics?.approvals.inc({ outcome: 'rejected' });
+        await this.audit(moved.request, 'rejected', { by: event.user });
+        await this.refresh(moved.request);
+        await this.thread(moved.request, `:x: Rejected by <@${event.user}>. Nothing was changed.`);
+        return 'rejected';
+      }
+    }
+  }
+
+  /** What a reaction on a request's message comes to. Reads only; throws when the approver lookup fails. */
+  private async decide(request: ChangeRequest, event: ReactionEvent): Promise<Decision> {
+    const { access, config } = this.deps;
+    const kind = classifyReaction(event.reaction, config.access);
+    if (kind === 'other') {
+      const text = request.state === 'pending'
+        ? `:${normaliseReaction(event.reaction)}: does nothing on request \`${request.id}\`: approvers react with :${config.access.approveReactions[0]}: to approve, :${config.access.rejectReactions[0]}: to reject.`
+        : '';
+      return { kind: 'tell', text, outcome: 'ignored' };
     }
     if (request.state !== 'pending') {
-      await tell(`Request \`${request.id}\` is already ${request.state}${request.approvedBy ? ` (approved by <@${request.approvedBy}>)` : ''}; nothing to do.`);
-      return 'duplicate';
+      return { kind: 'tell', text: `Request \`${request.id}\` is already ${request.state}${request.approvedBy ? ` (approved by <@${request.approvedBy}>)` : ''}; nothing to do.`, outcome: 'duplicate' };
     }
-    if (this.now() > request.expiresAt) {
-      await this.expire(request.id);
-      await tell(`Request \`${request.id}\` expired; ask for a new one with \`/vip ${request.action} ${request.node}${request.vip ? ` ${request.vip}` : ''}\`.`);
-      return 'refused';
-    }
-
+    if (this.now() > request.expiresAt) return { kind: 'expire' };
     if (kind === 'approve') {
       if (event.user === request.requestedBy) {
-        this.deps.metrics?.approvals.inc({ outcome: 'self_approval_refused' });
-        await tell(`You asked for \`${request.id}\` yourself, so you cannot approve it: another approver has to (${this.listApprovers()}).`);
-        return 'refused';
+        return { kind: 'tell', metric: 'self_approval_refused', outcome: 'refused', text: `You asked for \`${request.id}\` yourself, so you cannot approve it: another approver has to (${this.listApprovers()}).` };
       }
       if (!(await access.isAllowed('approvers', event.user))) {
-        this.deps.metrics?.approvals.inc({ outcome: 'not_approver' });
-        await tell(`Only approvers (${this.listApprovers()}) can approve \`${request.id}\`; your reaction was ignored.`);
-        return 'refused';
+        return { kind: 'tell', metric: 'not_approver', outcome: 'refused', text: `Only approvers (${this.listApprovers()}) can approve \`${request.id}\`; your reaction was ignored.` };
       }
-      const moved = await store.transition(request.id, ['pending'], 'approved', { approvedBy: event.user });
-      if (!moved.ok) return 'duplicate';
-      this.deps.metrics?.approvals.inc({ outcome: 'approved' });
-      await this.audit(moved.request, 'approved', { by: event.user });
-      await this.deps.scheduler.enqueueExecution(moved.request);
-      await this.refresh(moved.request);
-      await this.thread(moved.request, `:white_check_mark: Approved by <@${event.user}>; queued to run (one change per cluster at a time).`);
-      return 'approved';
+      return { kind: 'approve' };
     }
-
     // Reject: approvers, or the requester changing their mind.
     if (event.user !== request.requestedBy && !(await access.isAllowed('approvers', event.user))) {
-      await tell(`Only approvers or the requester can reject \`${request.id}\`; your reaction was ignored.`);
-      return 'refused';
+      return { kind: 'tell', outcome: 'refused', text: `Only approvers or the requester can reject \`${request.id}\`; your reaction was ignored.` };
     }
-    const moved = await store.transition(request.id, ['pending'], 'rejected', { rejectedBy: event.user, outcome: `rejected by <@${event.user}>` });
-    if (!moved.ok) return 'duplicate';
-    this.deps.metrics?.approvals.inc({ outcome: 'rejected' });
-    await this.audit(moved.request, 'rejected', { by: event.user });
-    await this.refresh(moved.request);
-    await this.thread(moved.request, `:x: Rejected by <@${event.user}>. Nothing was changed.`);
-    return 'rejected';
+    return { kind: 'reject' };
   }
 
   /** `/vip cancel <id>`: the requester or an approver withdraws a pending request. */
@@ -164,17 +201,43 @@ export class RequestFlow {
     return true;
   }
 
-  /** Updates the approval message to the request's current state (with the execution outcome once known). */
+  /**
+   * Updates the approval message to the request's current state (with the execution outcome once
+   * known). When Slack refuses the update, the message would go on showing a state that is over: the
+   * thread (else the requester) is told the current state instead.
+   */
   async refresh(request: ChangeRequest, outcome?: ExecutionOutcome): Promise<void> {
     if (!request.messageTs) return;
     const message = renderApprovalMessage(request, this.deps.config.access, this.now(), outcome);
-    await this.deps.notifier.update({ channel: request.channel, ts: request.messageTs, ...message }).catch((err: unknown) => this.deps.logger.warn({ err, requestId: request.id }, 'could not update the approval message'));
+    try {
+      await this.deps.notifier.update({ channel: request.channel, ts: request.messageTs, ...message });
+    } catch (err) {
+      this.deps.logger.warn({ err, requestId: request.id }, 'could not update the approval message');
+      const now = `request \`${request.id}\` is now *${request.state}*${request.outcome ? `: ${escapeHostText(request.outcome)}` : ''}`;
+      await this.thread(request, `:warning: The message above could not be updated (${escapeHostText(describeError(err))}); ${now}.`);
+    }
   }
 
-  /** A line in the approval message's thread (progress, decisions). */
+  /**
+   * A line in the approval message's thread (progress, decisions). When Slack refuses it, the
+   * requester is told privately — once per request, with the line — rather than the thread going quiet.
+   */
   async thread(request: ChangeRequest, text: string): Promise<void> {
     if (!request.messageTs) return;
-    await this.deps.notifier.post({ channel: request.channel, threadTs: request.messageTs, text }).catch((err: unknown) => this.deps.logger.warn({ err, requestId: request.id }, 'could not post to the thread'));
+    try {
+      await this.deps.notifier.post({ channel: request.channel, threadTs: request.messageTs, text });
+    } catch (err) {
+      this.deps.logger.warn({ err, requestId: request.id }, 'could not post to the thread');
+      if (this.threadFailuresTold.has(request.id)) return;
+      if (this.threadFailuresTold.size >= MAX_REMEMBERED_THREAD_FAILURES) this.threadFailuresTold.clear();
+      this.threadFailuresTold.add(request.id);
+      await this.deps.notifier.postEphemeral({
+        channel: request.channel,
+        user: request.requestedBy,
+        text: `Progress of request \`${request.id}\` could not be posted in its thread (${escapeHostText(describeError(err))}). ` +
+          `Latest: ${text}\nFurther lines that fail are only logged; the approval message and \`/vip history\` show the outcome.`,
+      }).catch((tellErr: unknown) => this.deps.logger.warn({ err: tellErr, requestId: request.id }, 'could not tell the requester that the thread failed'));
+    }
   }
 
   async audit(request: ChangeRequest, event: AuditEntry['event'], extra: Partial<AuditEntry> = {}): Promise<void> {
@@ -194,9 +257,14 @@ export class RequestFlow {
     });
   }
 
+  /** A private reply to one person; when Slack refuses it, the same words in the thread, addressed to them. */
   private async tell(request: ChangeRequest, user: string, text: string): Promise<void> {
-    await this.deps.notifier.postEphemeral({ channel: request.channel, user, text, ...(request.messageTs ? { threadTs: request.messageTs } : {}) })
-      .catch((err: unknown) => this.deps.logger.warn({ err, requestId: request.id }, 'could not reply privately'));
+    try {
+      await this.deps.notifier.postEphemeral({ channel: request.channel, user, text, ...(request.messageTs ? { threadTs: request.messageTs } : {}) });
+    } catch (err) {
+      this.deps.logger.warn({ err, requestId: request.id }, 'could not reply privately; replying in the thread');
+      await this.thread(request, `<@${user}> ${text}`);
+    }
   }
 
   private listApprovers(): string {
