@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { freePort } from '../test/support/free-port.ts';
 
 const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TAIL_BYTES = 64 * 1024;
@@ -185,16 +185,6 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<num
   return deleted;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
