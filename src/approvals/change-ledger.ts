@@ -30,8 +30,12 @@ const NEVER_RAN = new Set([
  * a dropped connection, a timeout or a cancel mid-command leave its outcome unknown.
  */
 export function mayHaveRun(err: unknown): boolean {
-  if (!(err instanceof VipbotError)) return true;
-  return !(NEVER_RAN.has(err.code) || err.code.startsWith('ssh_host_key_'));
+  return !(err instanceof VipbotError && neverRan(err.code));
+}
+
+/** True for the error codes that mean the command never reached the host. */
+export function neverRan(code: string): boolean {
+  return NEVER_RAN.has(code) || code.startsWith('ssh_host_key_');
 }
 
 export type HostPart = 'config' | 'service';

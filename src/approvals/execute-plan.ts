@@ -117,20 +117,28 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
     }
   };
 
+  /** Nodes the latest placement read could not see: "on no node" is then only "on none that answered". */
+  let unreadNodes: string[] = [];
   /** Where the VIPs are now, from `ip -o addr` on every node that answers. */
   const readPlacement = async (): Promise<VipPlacement> => {
     const placement: VipPlacement = Object.fromEntries(vips.map((v) => [v.name, [] as string[]]));
+    const unread: string[] = [];
     await Promise.all(deps.nodes.map(async (n) => {
       try {
         const res = await deps.runner.run({ name: n.node.name, host: n.node.host, ssh: n.ssh }, listAddresses());
-        if (res.code !== 0) return;
+        if (res.code !== 0) {
+          unread.push(n.node.name);
+          return;
+        }
         const addresses = new Set(parseIpAddr(res.stdout).map((a) => a.address));
         for (const vip of vips) if (addresses.has(vip.address)) placement[vip.name]!.push(n.node.name);
       } catch {
         // An unreachable node holds nothing we can see; the expected placement never names one.
+        unread.push(n.node.name);
       }
     }));
     for (const list of Object.values(placement)) list.sort();
+    unreadNodes = unread.sort();
     return placement;
   };
 
@@ -160,7 +168,7 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
   const applyCommand = () => (plan.apply === 'restart' ? serviceRestart(plan.service) : serviceReload(plan.service));
   let backupPath = journal.backup;
   ledger.backupPath = backupPath;
-  const extras = () => ({ ...(backupPath ? { backupPath } : {}), changes: ledger.report() });
+  const extras = () => ({ ...(backupPath ? { backupPath } : {}), changes: ledger.report(), ...(unreadNodes.length ? { unreadNodes } : {}) });
 
   try {
     if (plan.action === 'promote') {

@@ -138,6 +138,8 @@ export const ExecutionOutcome = z.object({
   commands: z.array(CommandRecord),
   /** Where the VIPs ended up. */
   final: VipPlacement,
+  /** Nodes whose addresses could not be read for `final`: a VIP on none of the others may be on one of these. */
+  unreadNodes: z.array(z.string()).optional(),
   /** ms from start of execution to VIPs settled (succeeded only). */
   settledMs: z.number().optional(),
   backupPath: z.string().optional(),

@@ -9,9 +9,10 @@
  */
 import type { KnownBlock, SectionBlock } from '@slack/types';
 import { z } from 'zod';
+import { neverRan } from '../approvals/change-ledger.ts';
 import type { ExecutionStep } from '../approvals/execute-plan.ts';
 import { escapeHost, escapeMrkdwn } from './escape.ts';
-import { Action, FINAL_STATES, RequestState, type ChangeRequest, type ExecutionOutcome, type Plan, type PreCheck, type VipPlacement } from '../approvals/types.ts';
+import { Action, FINAL_STATES, RequestState, type ChangeRequest, type CommandRecord, type ExecutionOutcome, type Plan, type PreCheck, type VipPlacement } from '../approvals/types.ts';
 
 /** Slack's hard limits for the blocks this file builds. */
 export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, sectionField: 2000, fields: 10, headerText: 150 } as const;
@@ -275,26 +276,59 @@ function renderOutcome(r: ChangeRequest, state: RequestState, outcome: Execution
   if (!outcome) return r.outcome ? [section(`*Outcome*\n${escapeHost(r.outcome)}`)] : [];
   const lines = [`*Outcome*`, escapeHost(outcome.summary)];
   if (outcome.settledMs !== undefined) lines.push(`Settled in ${formatDuration(outcome.settledMs)}.`);
-  if (outcome.error) lines.push(`:x: *Error:* ${escapeHost(outcome.error)}`);
+  if (outcome.error && !outcome.summary.includes(outcome.error)) lines.push(`:x: *Error:* ${escapeHost(outcome.error)}`);
   if (outcome.rollback) lines.push(`:leftwards_arrow_with_hook: *Rollback:* ${escapeHost(outcome.rollback)}`);
   if (outcome.backupPath) lines.push(`Backup: \`${escapeHost(outcome.backupPath)}\``);
   const out: KnownBlock[] = [section(clipLines(lines.join('\n'), SLACK_LIMITS.sectionText))];
 
   const placement = ['*Where the VIPs are now*'];
-  for (const [vip, expected, final] of pairPlacements(r.plan.expected, outcome.final)) {
-    const asPlanned = samePlacement(expected, final);
-    placement.push(`${asPlanned ? ':white_check_mark:' : ':warning:'} VIP \`${vip}\` on *${formatHolders(final)}*${asPlanned ? '' : ` (planned: ${formatHolders(expected)})`}`);
-  }
+  for (const [vip, expected, final] of pairPlacements(r.plan.expected, outcome.final)) placement.push(describeFinalHolders(vip, expected, final, outcome.unreadNodes ?? []));
   if (placement.length > 1) out.push(section(placement.join('\n')));
 
   if (outcome.commands.length) {
-    const ran = outcome.commands.map((c) => {
-      const result = c.error ? `error: ${c.error}` : `exit ${c.exitCode ?? '?'}`;
-      return `${c.node}$ ${c.display}  → ${result} · ${formatDuration(c.durationMs)}`;
-    });
+    const ran = outcome.commands.map((c) => `${c.node}$ ${c.display}  → ${describeCommandEnd(c)} · ${formatDuration(c.durationMs)}`);
     out.push(section(renderCodeSection('*Commands run*', ran, 'the audit log keeps every command')));
   }
   return out;
+}
+
+/**
+ * One VIP after the action. A VIP up on no node is never fine, even when the plan said so: red, as
+ * status shows it. When a node could not be read, "nobody" is only "none of the nodes that answered".
+ */
+function describeFinalHolders(vip: string, expected: readonly string[], final: readonly string[], unread: readonly string[]): string {
+  const asPlanned = samePlacement(expected, final);
+  const planned = asPlanned ? '' : ` (planned: ${formatHolders(expected)})`;
+  if (final.length === 0 && unread.length > 0) {
+    return `:grey_question: VIP \`${vip}\` on none of the nodes that answered (${unread.join(', ')} could not be read)${planned}`;
+  }
+  if (final.length === 0) return `:red_circle: VIP \`${vip}\` on *nobody*: it is up on no node${asPlanned ? ' (as planned)' : planned}`;
+  if (final.length > 1) return `:rotating_light: VIP \`${vip}\` on *${formatHolders(final)}* at once${planned}`;
+  return `${asPlanned ? ':white_check_mark:' : ':warning:'} VIP \`${vip}\` on *${formatHolders(final)}*${planned}`;
+}
+
+/** How a command really ended: its exit code, the signal that killed it, the timeout that stopped it, or why it never ran. */
+export function describeCommandEnd(c: CommandRecord): string {
+  if (c.exitCode !== null) return `exit ${c.exitCode}`;
+  if (c.signal) return `killed by ${c.signal}`;
+  const error = c.error ?? '';
+  switch (c.errorCode) {
+    case 'ssh_command_timeout': {
+      // GNU timeout exits 124 after its SIGTERM, 137 when it had to SIGKILL (--kill-after).
+      const exit = /host-side timeout, exit (\d+)/.exec(error)?.[1];
+      if (exit === '137') return 'timed out: killed by the host-side timeout (SIGKILL after --kill-after, exit 137)';
+      if (exit) return `timed out: stopped by the host-side timeout (exit ${exit})`;
+      return 'timed out: no answer within the bot\'s own limit (connection dropped)';
+    }
+    case 'ssh_connection_lost':
+      return 'connection lost while it ran: outcome unknown';
+    case 'ssh_aborted':
+      return 'cancelled (the job was stopped)';
+    case undefined:
+      return error ? `error: ${error}` : 'ended without an exit code';
+    default:
+      return neverRan(c.errorCode) ? `not run: ${error}` : `error: ${error}`;
+  }
 }
 
 function summariseRequest(r: ChangeRequest, state: RequestState): string {

@@ -7,6 +7,7 @@ import { blocksToText as rawText, emojiToUnicode } from '../../../src/slack/bloc
 const blocksToText = (blocks: readonly unknown[]): string => emojiToUnicode(rawText(blocks));
 import type { MessageMetadata } from '../../../src/slack/notifier.ts';
 import {
+  describeCommandEnd,
   formatDuration,
   formatRelativeMinutes,
   formatSlackDate,
@@ -359,5 +360,62 @@ describe('formatStep', () => {
     const long = formatStep('test', 'z'.repeat(5000));
     expect(long).not.toContain('\n');
     expect(long.length).toBeLessThan(420);
+  });
+});
+
+describe('renderApprovalMessage: the outcome says what is true (issue 8 item 10)', () => {
+  const NOBODY_PLAN = { ...PROMOTE_PLAN, before: { primary: ['node1'], standby: [] }, expected: { primary: ['node2'], standby: [] } };
+  const outcome = (over: Partial<ExecutionOutcome>): ExecutionOutcome => ({ state: 'succeeded', summary: 'primary on node2, standby on no node', commands: [], final: { primary: ['node2'], standby: [] }, ...over });
+  const placementOf = (o: ExecutionOutcome): string => {
+    const { blocks } = renderApprovalMessage(makeRequest({ state: o.state, approvedBy: 'U0LEAD1', plan: NOBODY_PLAN }), ACCESS, NOW, o);
+    return blocksToText(blocks.filter((b) => b.type === 'section' && b.text?.text.startsWith('*Where the VIPs are now*')));
+  };
+
+  it('a VIP up on no node is red even when the plan said so, never a green tick', () => {
+    expect(placementOf(outcome({}))).toBe('*Where the VIPs are now*\n✅ VIP `primary` on *node2*\n🔴 VIP `standby` on *nobody*: it is up on no node (as planned)');
+  });
+
+  it('a VIP on no node that answered, with a node unread, is unknown, not "nobody"', () => {
+    expect(placementOf(outcome({ state: 'failed', final: { primary: [], standby: [] }, unreadNodes: ['node2'] }))).toBe(
+      '*Where the VIPs are now*\n❔ VIP `primary` on none of the nodes that answered (node2 could not be read) (planned: node2)\n' +
+        '❔ VIP `standby` on none of the nodes that answered (node2 could not be read)',
+    );
+  });
+
+  it('a VIP on two nodes is an alarm', () => {
+    expect(placementOf(outcome({ final: { primary: ['node1', 'node2'], standby: ['node2'] } }))).toBe(
+      '*Where the VIPs are now*\n🚨 VIP `primary` on *node1 + node2* at once (planned: node2)\n⚠️ VIP `standby` on *node2* (planned: nobody)',
+    );
+  });
+
+  it('the failure reason is not repeated when the summary already says it', () => {
+    const reason = 'reading the config failed on node2: could not connect';
+    const text = blocksToText(renderApprovalMessage(makeRequest({ state: 'failed', approvedBy: 'U0LEAD1' }), ACCESS, NOW, outcome({ state: 'failed', summary: `failed — nothing was changed on node2: ${reason}`, error: reason })).blocks);
+    expect(text).toContain('*Outcome*\nfailed — nothing was changed on node2: reading the config failed on node2: could not connect');
+    expect(text).not.toContain('*Error:*');
+  });
+});
+
+describe('describeCommandEnd: how each command really ended, never "exit ?"', () => {
+  const base = { node: 'node2', id: 'test-config', display: 'keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new', durationMs: 30_000, at: NOW };
+  it.each<[string, Partial<Parameters<typeof describeCommandEnd>[0]>, string]>([
+    ['an exit code', { exitCode: 5 }, 'exit 5'],
+    ['a signal', { exitCode: null, signal: 'SIGTERM' }, 'killed by SIGTERM'],
+    ['GNU timeout after its SIGTERM', { exitCode: null, errorCode: 'ssh_command_timeout', error: 'test-config on node2 (198.51.100.2) did not finish within 30s (host-side timeout, exit 124) — the host may be overloaded' }, 'timed out: stopped by the host-side timeout (exit 124)'],
+    ['GNU timeout after --kill-after', { exitCode: null, errorCode: 'ssh_command_timeout', error: 'test-config on node2 (198.51.100.2) did not finish within 30s (host-side timeout, exit 137) — x' }, 'timed out: killed by the host-side timeout (SIGKILL after --kill-after, exit 137)'],
+    ['the client-side guard', { exitCode: null, errorCode: 'ssh_command_timeout', error: 'test-config on node2 no answer within 35s (client-side guard; the connection is being replaced)' }, "timed out: no answer within the bot's own limit (connection dropped)"],
+    ['a dropped connection', { exitCode: null, errorCode: 'ssh_connection_lost', error: 'dropped' }, 'connection lost while it ran: outcome unknown'],
+    ['a host never reached', { exitCode: null, errorCode: 'ssh_connect_timeout', error: 'could not connect to node2 within 5s' }, 'not run: could not connect to node2 within 5s'],
+    ['an old record with only the text', { exitCode: null, error: 'timed out' }, 'error: timed out'],
+    ['nothing known', { exitCode: null }, 'ended without an exit code'],
+  ])('%s', (_name, over, expected) => {
+    expect(describeCommandEnd({ ...base, exitCode: null, ...over })).toBe(expected);
+  });
+
+  it('the commands run list shows it', () => {
+    const o: ExecutionOutcome = { state: 'failed', summary: 'x', commands: [{ ...base, exitCode: null, signal: 'SIGTERM' }], final: { primary: ['node2'], standby: ['node2'] } };
+    const text = blocksToText(renderApprovalMessage(makeRequest({ state: 'failed', approvedBy: 'U0LEAD1' }), ACCESS, NOW, o).blocks);
+    expect(text).toContain('node2$ keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new  → killed by SIGTERM · 30 s');
+    expect(text).not.toContain('exit ?');
   });
 });
