@@ -23,6 +23,7 @@ import { measureRedisBytesPerHostYear } from '../src/memory/memory-store.ts';
 import { timeMemoryReport } from '../src/memory/build-memory-report.ts';
 import { BotProcess, sleep, type BotMemory } from './bot-process.ts';
 import { benchPromote, formatPromoteRows, type PromoteRun } from './promote.ts';
+import { benchAckRedisDown, formatRedisDownRow, REDIS_DOWN_P99_TARGET_MS, type RedisDownAcks } from './redis-down.ts';
 import { measureCpu, type ThreadSched } from './cpu.ts';
 import { floorRound, statusWork, wrappedCommands } from './node-work.ts';
 import { psshRound } from './pssh.ts';
@@ -117,6 +118,7 @@ async function main(): Promise<number> {
   const results: SizeResult[] = [];
   let promoteRuns: PromoteRun[] = [];
   let memoryFigures: string[] = [];
+  let redisDown: RedisDownAcks | undefined;
   let current = before;
   let failure: unknown;
   try {
@@ -133,6 +135,10 @@ async function main(): Promise<number> {
     if (current) {
       log('promote: the notes\' failover scenario on cluster orcl, apply reload and restart');
       promoteRuns = await benchPromote(current.configPath, REDIS_URL, log);
+    }
+    if (current) {
+      log('redis-down: ack latency of /vip status with the bot\'s own Redis stopped (issue 8)');
+      redisDown = await benchAckRedisDown(current.configPath, randomBytes(16).toString('hex'), webApi, log);
     }
     log('memory: 7-day report + chart for 20 hosts; Redis bytes per host-year');
     memoryFigures = await benchMemory();
@@ -162,10 +168,12 @@ async function main(): Promise<number> {
   const totalS = (performance.now() - started) / 1000;
   if (results.length) process.stdout.write(renderTable(results, totalS));
   if (promoteRuns.length) process.stdout.write(`${['promote (issue 3): approval -> VIP settled; 50 ms probe of both hosts during the change', ...formatPromoteRows(promoteRuns)].join('\n')}\n\n`);
+  if (redisDown) process.stdout.write(`faults (issue 8)\n${formatRedisDownRow(redisDown)}\n\n`);
   if (memoryFigures.length) process.stdout.write(`${['memory (issue 4)', ...memoryFigures].join('\n')}\n\n`);
   if (failure) throw failure;
   const failed = results.flatMap((r) => targets(r)).filter((t) => !t.pass);
-  return STRICT && failed.length ? 1 : 0;
+  const redisDownFailed = redisDown !== undefined && (redisDown.p99 >= REDIS_DOWN_P99_TARGET_MS || redisDown.wrong > 0);
+  return STRICT && (failed.length || redisDownFailed) ? 1 : 0;
 }
 
 /** Issue 4's figures: report + chart build time for 20 hosts × 7 days, Redis bytes per host-year. */
