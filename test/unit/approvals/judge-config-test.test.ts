@@ -306,3 +306,7 @@ describe('judgeConfigTest on hostile output (SPEC §8: bounded time, lines cut)'
     expect(normaliseConfigTestLine(`Keepalived_vrrp[42]: ${'z'.repeat(10_000)}`)).toBe(`Keepalived_vrrp[pid]: ${'z'.repeat(1_024 - 'Keepalived_vrrp[pid]: '.length)}`);
   });
 });
+
+it('a candidate test killed by a signal says so', () => {
+  expect(judgeConfigTest(run(0), { code: null, signal: 'SIGTERM', stdout: '', stderr: '' }).reason).toBe('keepalived -t did not finish on the new file (killed by SIGTERM) but did on the current one (exit 0)');
+});
