@@ -13,7 +13,7 @@ import { findNode } from './config/config.ts';
 import { sudoersExample } from './hosts/node-commands.ts';
 import { parseSystemctlShow } from './keepalived/parse-systemctl-show.ts';
 import { parseKeepalivedConf } from './keepalived/parse-conf.ts';
-import { collectNodeFacts } from './status/collect-node-facts.ts';
+import { collectNodeFacts, type TrackScriptMemo } from './status/collect-node-facts.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { startRuntime, type Role } from './main.ts';
 import { SshPool } from './hosts/ssh-pool.ts';
@@ -138,13 +138,13 @@ async function runSudoers(args: string[]): Promise<number> {
   // The track scripts come from the node's own keepalived.conf, as keepalived would run them; the
   // unit's cgroup (for the memory reads) from its `systemctl show`, both read by collectNodeFacts.
   const pool = new SshPool({ logger: silentLogger() });
-  let trackScripts: Array<{ user?: string; argv: string[] }> = [];
+  // Exactly the commands a status collection issues for the track scripts (look-ups and runs as keepalived's users).
+  const memo: TrackScriptMemo = new Map();
   let controlGroup: string | undefined;
   let note = '';
   try {
-    const facts = await collectNodeFacts(pool, node);
+    const facts = await collectNodeFacts(pool, node, { memo });
     const conf = facts.configText ? parseKeepalivedConf(facts.configText) : undefined;
-    trackScripts = conf?.scripts.map((s) => ({ argv: [...s.argv], ...(s.user ? { user: s.user } : {}) })) ?? [];
     if (!conf) note = `# note: could not read ${node.keepalived.configPath} on ${name} (${facts.error ?? 'unreachable'}); add the track script lines by hand\n`;
     // The facts' `systemctl show` already asked for ControlGroup: no second round trip.
     const group = facts.systemctlShow ? parseSystemctlShow(facts.systemctlShow).ControlGroup : undefined;
@@ -152,7 +152,8 @@ async function runSudoers(args: string[]): Promise<number> {
   } finally {
     await pool.close();
   }
-  const forNode = { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScripts };
+  const trackScriptCommands = memo.get(node.node.name)?.commands ?? [];
+  const forNode = { configPath: node.keepalived.configPath, service: node.keepalived.service, trackScriptCommands };
   let text: string;
   try {
     text = sudoersExample(user, { ...forNode, ...(controlGroup ? { controlGroup } : {}) });

@@ -81,6 +81,10 @@ export const TrackScriptResult = z.object({
   exitCode: z.number().int().nullable(),
   /** exit 124 (timeout), 126/127 (not executable / not found), or SSH failure: the script said nothing about the role. */
   error: z.string().optional(),
+  /** Not run, because keepalived would not run it either (enable_script_security, a missing user…): why, and the fix. */
+  refused: z.object({ reason: z.string(), fix: z.string() }).optional(),
+  /** Who it ran as (or would have): `root`, `oracle (uid 54321)`. */
+  runAs: z.string().optional(),
 });
 export type TrackScriptResult = z.infer<typeof TrackScriptResult>;
 

@@ -30,6 +30,10 @@ export const CommandId = z.enum([
   'list-addresses',
   'read-cgroup-memory',
   'read-smaps-rollup',
+  'lookup-users',
+  'lookup-groups',
+  'resolve-paths',
+  'stat-paths',
   'run-track-script',
   'test-config',
   'backup-config',
@@ -48,8 +52,10 @@ export interface NodeCommand {
   readonly argv: readonly string[];
   /** Bytes sent on the command's stdin (then EOF); absent = empty stdin. */
   readonly stdin?: string;
-  /** Run as this user (track scripts: the `user` of their `vrrp_script`), via runuser or `sudo -u`. */
+  /** Run as this user (track scripts: the user keepalived runs them as), via runuser or `sudo -u`. */
   readonly runAs?: string;
+  /** With `runAs`: the group keepalived would use (`user USER GROUP`, `script_user USER GROUP`), via `-g`. */
+  readonly runGroup?: string;
   /** True when the command changes the host (the job audits and never blindly retries these). */
   readonly mutates: boolean;
 }
@@ -81,6 +87,9 @@ export const SERVICE_SHOW_PROPERTIES = [
 
 const PS_FORMAT = 'pid=,ppid=,rss=,vsz=,etimes=,args=';
 
+/** `stat` output per path: uid, gid, raw mode in hex (type bits included), name. No blanks, so sudoers can name it. */
+export const STAT_FORMAT = '%u:%g:%f:%n';
+
 const CATALOG: Record<CommandId, Omit<CommandTemplate, 'id'>> = {
   'read-config': { template: ['cat', '--', '<configPath>'], program: '/usr/bin/cat', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'read keepalived.conf (or its backup)' },
   'service-show': { template: ['systemctl', 'show', `--property=${SERVICE_SHOW_PROPERTIES.join(',')}`, '<service>'], program: '/usr/bin/systemctl', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'service state, main PID, unit memory, restarts' },
@@ -93,6 +102,24 @@ const CATALOG: Record<CommandId, Omit<CommandTemplate, 'id'>> = {
   'list-addresses': { template: ['ip', '-o', 'addr', 'show'], program: '/usr/sbin/ip', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'which VIPs this host holds (no `ip -j`: older iproute2)' },
   'read-cgroup-memory': { template: ['cat', '--', '/sys/fs/cgroup/<cgroup>/<memory.stat|memory.current|memory.usage_in_bytes>'], program: '/usr/bin/cat', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'the keepalived unit\'s cgroup memory split into anon and page cache (v2 `<ControlGroup>/…`, v1 `memory/<ControlGroup>/…`)' },
   'read-smaps-rollup': { template: ['cat', '--', '/proc/<pid>/smaps_rollup'], program: '/usr/bin/cat', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'Pss_Anon of one keepalived process (the part of RSS a heap leak grows)' },
+  'lookup-users': {
+    template: ['getent', 'passwd', '<user…>'], program: '/usr/bin/getent', mutates: false, runs: 'as the SSH user (or root with sudo)',
+    purpose: 'uid and gid of the users track scripts run as (and whether keepalived_script exists), as keepalived resolves them',
+  },
+  'lookup-groups': {
+    template: ['getent', 'group', '<group…>'], program: '/usr/bin/getent', mutates: false, runs: 'as the SSH user (or root with sudo)',
+    purpose: 'gid of a group named by `user USER GROUP` or `script_user USER GROUP`',
+  },
+  'resolve-paths': {
+    template: ['realpath', '-m', '--', '<script…>'], program: '/usr/bin/realpath', mutates: false,
+    runs: 'as the SSH user (or root with sudo)',
+    purpose: 'track scripts with symlinks resolved: the path keepalived checks (enable_script_security)',
+  },
+  'stat-paths': {
+    template: ['stat', '-c', STAT_FORMAT, '--', '<path…>'], program: '/usr/bin/stat', mutates: false,
+    runs: 'as the SSH user (or root with sudo)',
+    purpose: 'owner, group and mode of a track script and each directory above it (enable_script_security)',
+  },
   'run-track-script': { template: ['<script>', '<args…>'], program: '<script>', mutates: false, runs: 'as the vrrp_script user', purpose: 'does this host pass the instance\'s track script' },
   'test-config': { template: ['keepalived', '-t', '-f', '<file>'], program: '/usr/sbin/keepalived', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'check a config file before installing it' },
   'backup-config': { template: ['cp', '-p', '--', '<from>', '<to>'], program: '/usr/bin/cp', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'back up the config; restore it onto the staging path' },
@@ -121,6 +148,12 @@ export type ServiceName = z.infer<typeof ServiceName>;
 /** A Unix user name as useradd accepts it by default. */
 export const UnixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Unix user name');
 export type UnixUser = z.infer<typeof UnixUser>;
+
+/** A group name: the same rule as user names. */
+export const UnixGroup = UnixUser;
+
+/** A path as `stat` may be given it: `/` itself or a HostPath. */
+const StatPath = z.union([z.literal('/'), HostPath]);
 
 /** A track-script argument: keepalived splits `script "…"` on blanks, so no blanks, quotes or shell syntax. */
 export const ScriptArg = z.string().regex(/^[A-Za-z0-9_.,:=@%+/-]{1,256}$/, 'must be a plain word (letters, digits, _ . , : = @ % + / -)');
@@ -157,13 +190,14 @@ function check<T>(schema: z.ZodType<T>, value: unknown, id: CommandId, what: str
 // Identity set of commands built here: `wrapCommand` (and so the pool) refuses any other object.
 const issued = new WeakSet<NodeCommand>();
 
-function issue(id: CommandId, argv: string[], extra: { stdin?: string; runAs?: string } = {}): NodeCommand {
+function issue(id: CommandId, argv: string[], extra: { stdin?: string; runAs?: string; runGroup?: string } = {}): NodeCommand {
   const command: NodeCommand = Object.freeze({
     id,
     argv: Object.freeze([...argv]),
     mutates: CATALOG[id].mutates,
     ...(extra.stdin !== undefined ? { stdin: extra.stdin } : {}),
     ...(extra.runAs !== undefined ? { runAs: extra.runAs } : {}),
+    ...(extra.runGroup !== undefined ? { runGroup: extra.runGroup } : {}),
   });
   issued.add(command);
   return command;
@@ -236,14 +270,50 @@ export function readSmapsRollup(pid: number): NodeCommand {
   return issue('read-smaps-rollup', ['cat', '--', `/proc/${check(Pid, pid, 'read-smaps-rollup', 'pid')}/smaps_rollup`]);
 }
 
+/** At most this many names or paths in one lookup: a keepalived.conf has a handful of scripts. */
+const MAX_LOOKUP_WORDS = 64;
+
+function checkList(schema: z.ZodType<string>, values: readonly string[], id: CommandId, what: string): string[] {
+  if (values.length === 0 || values.length > MAX_LOOKUP_WORDS) {
+    const message = `refusing to build ${id}: ${values.length} ${what}s (1 to ${MAX_LOOKUP_WORDS} allowed)`;
+    throw new VipbotError('node_command_invalid', message, 'look up fewer names at once');
+  }
+  return values.map((v) => check(schema, v, id, what));
+}
+
+/** `getent passwd <user>…`: one passwd line per user that exists (exit 2 when some do not). */
+export function lookupUsers(users: readonly string[]): NodeCommand {
+  return issue('lookup-users', ['getent', 'passwd', ...checkList(UnixUser, users, 'lookup-users', 'user')]);
+}
+
+/** `getent group <group>…`: one group line per group that exists (exit 2 when some do not). */
+export function lookupGroups(groups: readonly string[]): NodeCommand {
+  return issue('lookup-groups', ['getent', 'group', ...checkList(UnixGroup, groups, 'lookup-groups', 'group')]);
+}
+
+/** `realpath -m -- <path>…`: one resolved path per line, in order, whether or not it exists (stat says that). */
+export function resolvePaths(paths: readonly string[]): NodeCommand {
+  return issue('resolve-paths', ['realpath', '-m', '--', ...checkList(HostPath, paths, 'resolve-paths', 'path')]);
+}
+
+/** `stat -c %u:%g:%f:%n -- <path>…`: the entries themselves (symlinks not followed), one line each that exists. */
+export function statPaths(paths: readonly string[]): NodeCommand {
+  return issue('stat-paths', ['stat', '-c', STAT_FORMAT, '--', ...checkList(StatPath, paths, 'stat-paths', 'path')]);
+}
+
 /**
- * A vrrp_script's `script`, as the user keepalived would run it as (`undefined` = the SSH user, or
- * root under sudo). The exit code is the answer, so read `code` of the result.
+ * A vrrp_script's `script`, as the user (and group) keepalived runs it as (`undefined` = the SSH
+ * user, or root under sudo). The exit code is the answer, so read `code` of the result.
  */
-export function runTrackScript(user: string | undefined, argv: readonly string[]): NodeCommand {
+export function runTrackScript(user: string | undefined, argv: readonly string[], group?: string): NodeCommand {
   const checkedArgv = check(TrackScriptArgv, argv, 'run-track-script', 'argv');
   const runAs = user === undefined ? undefined : check(UnixUser, user, 'run-track-script', 'user');
-  return issue('run-track-script', [...checkedArgv], runAs === undefined ? {} : { runAs });
+  if (group !== undefined && runAs === undefined) {
+    throw new VipbotError('node_command_invalid', 'refusing to build run-track-script: a group without a user', 'name its user too');
+  }
+  const runGroup = group === undefined ? undefined : check(UnixGroup, group, 'run-track-script', 'group');
+  const as = { ...(runAs !== undefined ? { runAs } : {}), ...(runGroup !== undefined ? { runGroup } : {}) };
+  return issue('run-track-script', [...checkedArgv], as);
 }
 
 /** `keepalived -t -f <file>`: exit codes differ across keepalived versions, compare with the current file. */
@@ -346,7 +416,7 @@ export function timeoutSeconds(timeoutMs: number): number {
 
 /**
  * The single string given to SSH exec (the remote login shell parses it):
- * `timeout --kill-after=2 <secs> [sudo -n [-u <user>] -- | runuser -u <user> --] argv…`, every word
+ * `timeout --kill-after=2 <secs> [sudo -n [-u <user> [-g <group>]] -- | runuser -u <user> [-g <group>] --] argv…`, every word
  * single-quoted. `timeout` sits outside sudo so sudoers lists only the real commands, and so the
  * limit holds even when sudo itself hangs (e.g. a slow LDAP lookup).
  */
@@ -355,15 +425,17 @@ export function wrapCommand(cmd: NodeCommand, options: WrapOptions): string {
     throw new VipbotError('node_command_invalid', 'refusing to run a command that was not built by src/hosts/node-commands.ts', 'only documented node commands may run on a host');
   }
   const words = ['timeout', `--kill-after=${KILL_AFTER_SECONDS}`, String(timeoutSeconds(options.timeoutMs))];
-  if (options.sudo) words.push('sudo', '-n', ...(cmd.runAs ? ['-u', cmd.runAs] : []), '--');
-  else if (cmd.runAs) words.push('runuser', '-u', cmd.runAs, '--');
+  const group = cmd.runGroup ? ['-g', cmd.runGroup] : [];
+  if (options.sudo) words.push('sudo', '-n', ...(cmd.runAs ? ['-u', cmd.runAs, ...group] : []), '--');
+  else if (cmd.runAs) words.push('runuser', '-u', cmd.runAs, ...group, '--');
   words.push(...cmd.argv);
   return words.map(quoteShellWord).join(' ');
 }
 
 /** A readable one-line form for audit entries and logs: quotes only words that need it. */
 export function formatCommand(cmd: NodeCommand): string {
-  return [...(cmd.runAs ? [`(as ${cmd.runAs})`] : []), ...cmd.argv.map((w) => (/^[A-Za-z0-9_.,:=@%+/-]+$/.test(w) ? w : quoteShellWord(w)))].join(' ');
+  const as = cmd.runAs ? [`(as ${cmd.runAs}${cmd.runGroup ? `:${cmd.runGroup}` : ''})`] : [];
+  return [...as, ...cmd.argv.map((w) => (/^[A-Za-z0-9_.,:=@%+/-]+$/.test(w) ? w : quoteShellWord(w)))].join(' ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,8 +454,10 @@ export function renderCommandsMarkdown(): string {
 
 /** A track script to allow in the sudoers example. */
 export interface SudoersTrackScript {
-  /** vrrp_script `user`; absent = root. */
+  /** The user keepalived runs it as; absent = root. */
   user?: string;
+  /** The group, when the config names one (`user USER GROUP`). */
+  group?: string;
   argv: readonly string[];
 }
 
@@ -410,11 +484,23 @@ export interface SudoersSettings {
   controlGroup?: string;
   /** The track scripts of the node's vrrp_scripts, if they should be allowed too. */
   trackScripts?: readonly SudoersTrackScript[];
+  /**
+   * Exactly the commands a status collection issued for the node's track scripts (the look-ups of
+   * users, groups and paths, and the runs): `vipbot sudoers` takes them from `collectNodeFacts`.
+   */
+  trackScriptCommands?: readonly NodeCommand[];
 }
 
 /** In sudoers, `,` `:` `=` and `\` inside arguments must be backslash-escaped. */
 function sudoersEscape(word: string): string {
   return word.replace(/[\\,:=]/g, (c) => `\\${c}`);
+}
+
+/** The first item of each key, in order. */
+function unique<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const first = new Map<string, T>();
+  for (const item of items) if (!first.has(key(item))) first.set(key(item), item);
+  return [...first.values()];
 }
 
 function sudoersLine(cmd: NodeCommand): string {
@@ -478,6 +564,17 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     ...copyOwnerMode(conf, staging),
     installConfig(staging, conf),
   ];
+  const scriptCommands = [
+    ...(settings.trackScripts ?? []).map((script) => runTrackScript(script.user, script.argv, script.group)),
+    ...(settings.trackScriptCommands ?? []).map((cmd) => {
+      if (!isIssuedCommand(cmd)) {
+        const message = 'refusing to allow a command not built by src/hosts/node-commands.ts';
+        throw new VipbotError('node_command_invalid', message, 'pass the commands collectNodeFacts issued');
+      }
+      return cmd;
+    }),
+  ];
+  read.push(...unique(scriptCommands.filter((c) => c.id !== 'run-track-script'), sudoersLine));
   const alias = (name: string, cmds: (NodeCommand | string)[]) =>
     `Cmnd_Alias ${name} = ${cmds.map((c) => (typeof c === 'string' ? c : sudoersLine(c))).join(', \\\n    ')}`;
   const lines = [
@@ -489,9 +586,10 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     `${sshUser} ALL = (root) NOPASSWD: VIPBOT_READ, VIPBOT_CHANGE`,
   ];
   const byUser = new Map<string, NodeCommand[]>();
-  for (const script of settings.trackScripts ?? []) {
-    const cmd = runTrackScript(script.user, script.argv);
-    const runAs = cmd.runAs ?? 'root';
+  const runs = unique(scriptCommands.filter((c) => c.id === 'run-track-script'), (c) => `${c.runAs}:${c.runGroup}:${sudoersLine(c)}`);
+  for (const cmd of runs) {
+    // sudoers names a runas group after the user: (oracle : oinstall).
+    const runAs = `${cmd.runAs ?? 'root'}${cmd.runGroup ? ` : ${cmd.runGroup}` : ''}`;
     byUser.set(runAs, [...(byUser.get(runAs) ?? []), cmd]);
   }
   for (const [runAs, cmds] of byUser) {

@@ -38,7 +38,8 @@ const DEFAULT_PRIORITY = 100;
 /** Exit codes that mean the script never answered: timeout(1) 124, not executable 126, not found 127, killed 137. */
 const NOT_AN_ANSWER: Record<number, string> = { 124: 'timed out', 126: 'not executable', 127: 'not found', 137: 'killed after timeout' };
 
-type CheckOutcome = 'pass' | 'fail' | 'error' | 'unknown';
+/** `refused`: not run, because keepalived would not run it either (it then drops it from the instance). */
+type CheckOutcome = 'pass' | 'fail' | 'error' | 'unknown' | 'refused';
 
 interface TrackedCheck {
   name: string;
@@ -128,6 +129,7 @@ function holdsAddress(view: NodeView, address: string): boolean {
 
 function classify(result: TrackScriptResult | undefined): CheckOutcome {
   if (!result) return 'unknown';
+  if (result.refused) return 'refused';
   if (result.error !== undefined || result.exitCode === null || NOT_AN_ANSWER[result.exitCode]) return 'error';
   return result.exitCode === 0 ? 'pass' : 'fail';
 }
@@ -147,14 +149,15 @@ function analyseInstance(view: NodeView, vips: VipConfig[]): InstanceView {
     };
   }
   const results = view.facts?.trackScripts ?? [];
-  // keepalived ignores a track_script entry whose vrrp_script does not exist, so it does not count here.
+  // keepalived ignores a track_script entry whose vrrp_script does not exist, and removes one it refuses
+  // to run (script security, a missing user): neither counts here.
   const checks: TrackedCheck[] = instance.trackScripts
     .map((ref) => {
       const script = view.conf!.scripts.find((s) => s.name === ref.name);
       const result = results.find((r) => r.name === ref.name);
       return { name: ref.name, script, weight: ref.weight ?? script?.weight ?? 0, result, outcome: classify(result) };
     });
-  const counted = checks.filter((c) => c.script);
+  const counted = checks.filter((c) => c.script && c.outcome !== 'refused');
   const priority = instance.priority ?? DEFAULT_PRIORITY;
   const checksPass = counted.some((c) => c.outcome === 'fail') ? false : counted.every((c) => c.outcome === 'pass') ? true : null;
   const fault = counted.some((c) => c.weight === 0 && c.outcome === 'fail');
@@ -316,6 +319,14 @@ function collectWarnings(cluster: ClusterConfig, views: NodeView[], perNode: Ins
     const reported = new Set<string>();
     for (const iv of perNode[i]!) {
       for (const check of iv.checks) {
+        if (check.outcome === 'refused' && !reported.has(check.name)) {
+          reported.add(check.name);
+          const refused = check.result!.refused!;
+          const how = [check.script?.script, check.result?.runAs ? `as ${check.result.runAs}` : undefined].filter(Boolean).join(', ');
+          const then = `keepalived does not track it then, so ${label(iv.vip)} does not follow that check`;
+          const what = `track script ${check.name}${how ? ` (${how})` : ''}`;
+          warn('check_failed', `${what} is not run on ${name}: ${refused.reason}; ${then}. Fix: ${refused.fix}.`, [name]);
+        }
         if (check.outcome !== 'error' || reported.has(check.name)) continue;
         reported.add(check.name);
         const code = check.result?.exitCode;

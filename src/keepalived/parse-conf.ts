@@ -115,11 +115,25 @@ export const VrrpScript = z.object({
 });
 export type VrrpScript = z.infer<typeof VrrpScript>;
 
+/**
+ * The `global_defs` settings that decide how keepalived runs scripts (several global_defs blocks add
+ * up, the last setting wins, as in keepalived).
+ */
+export const ScriptGlobals = z.object({
+  /** `script_user USER [GROUP]`: who runs a vrrp_script without its own `user`. */
+  scriptUser: z.string().optional(),
+  scriptGroup: z.string().optional(),
+  /** `enable_script_security`: keepalived refuses a script run as root whose path a non-root user could change. */
+  scriptSecurity: z.boolean(),
+});
+export type ScriptGlobals = z.infer<typeof ScriptGlobals>;
+
 /** A parsed keepalived.conf: the lossless tree plus typed views of the VRRP parts. */
 export interface KeepalivedConf {
   nodes: ConfNode[];
   instances: VrrpInstance[];
   scripts: VrrpScript[];
+  globals: ScriptGlobals;
 }
 
 /** Parses keepalived.conf text. Throws `keepalived_conf_invalid` (with the line) on unbalanced braces or quotes. */
@@ -130,6 +144,7 @@ export function parseKeepalivedConf(text: string): KeepalivedConf {
     nodes,
     instances: top.filter((s) => s.keyword === 'vrrp_instance').map(readInstance),
     scripts: top.filter((s) => s.keyword === 'vrrp_script').map(readScript),
+    globals: readScriptGlobals(top.filter((s) => s.keyword === 'global_defs').flatMap(childStatements)),
   };
 }
 
@@ -428,6 +443,16 @@ function readInstance(block: ConfStatement): VrrpInstance {
     endLine: block.endLine,
     ...(state ? { stateLine: state.line } : {}),
     ...(priority ? { priorityLine: priority.line } : {}),
+  };
+}
+
+function readScriptGlobals(body: ConfStatement[]): ScriptGlobals {
+  const user = lastOf(body, 'script_user');
+  return {
+    ...(user?.args[0] !== undefined ? { scriptUser: user.args[0] } : {}),
+    ...(user?.args[1] !== undefined ? { scriptGroup: user.args[1] } : {}),
+    // A bare keyword (keepalived takes no argument here).
+    scriptSecurity: body.some((s) => s.keyword === 'enable_script_security'),
   };
 }
 

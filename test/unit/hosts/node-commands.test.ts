@@ -19,6 +19,10 @@ import {
   readSmapsRollup,
   renderCommandsMarkdown,
   runTrackScript,
+  lookupUsers,
+  lookupGroups,
+  resolvePaths,
+  statPaths,
   serviceIsActive,
   serviceReload,
   serviceRestart,
@@ -109,6 +113,11 @@ describe('builders', () => {
     ['readCgroupMemoryFile v1', readCgroupMemoryFile('/sys/fs/cgroup/memory/vipbot-lab/node1/memory.usage_in_bytes'), ['cat', '--', '/sys/fs/cgroup/memory/vipbot-lab/node1/memory.usage_in_bytes']],
     ['readSmapsRollup', readSmapsRollup(23147), ['cat', '--', '/proc/23147/smaps_rollup']],
     ['runTrackScript', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh', 'ORCL', '--role=primary']), ['/etc/keepalived/primary_check.sh', 'ORCL', '--role=primary']],
+    ['runTrackScript with a group', runTrackScript('oracle', ['/etc/keepalived/check.sh'], 'dba'), ['/etc/keepalived/check.sh']],
+    ['lookupUsers', lookupUsers(['keepalived_script', 'oracle']), ['getent', 'passwd', 'keepalived_script', 'oracle']],
+    ['lookupGroups', lookupGroups(['dba']), ['getent', 'group', 'dba']],
+    ['resolvePaths', resolvePaths(['/etc/keepalived/a.sh', '/bin/pidof']), ['realpath', '-m', '--', '/etc/keepalived/a.sh', '/bin/pidof']],
+    ['statPaths', statPaths(['/', '/etc', '/etc/keepalived']), ['stat', '-c', '%u:%g:%f:%n', '--', '/', '/etc', '/etc/keepalived']],
     ['testConfig', testConfig(`${CONF}.vipbot-new`), ['keepalived', '-t', '-f', `${CONF}.vipbot-new`]],
     ['backupConfig', backupConfig(CONF, `${CONF}.vipbot-backup`), ['cp', '-p', '--', CONF, `${CONF}.vipbot-backup`]],
     ['stageConfig', stageConfig(`${CONF}.vipbot-new`, 'global_defs {}\n'), ['dd', `of=${CONF}.vipbot-new`, 'status=none']],
@@ -129,6 +138,7 @@ describe('builders', () => {
       serviceRestart('keepalived'), serviceReload('keepalived'), listKeepalivedProcesses(), listAddresses(), testConfig(CONF),
       backupConfig(CONF, '/tmp/b'), stageConfig('/etc/keepalived/n', 'x'), installConfig('/etc/keepalived/n', CONF), ...copyOwnerMode(CONF, '/etc/keepalived/n'),
       runTrackScript(undefined, ['/bin/true']), readCgroupMemoryFile('/sys/fs/cgroup/system.slice/keepalived.service/memory.current'), readSmapsRollup(1),
+      lookupUsers(['oracle']), lookupGroups(['dba']), resolvePaths(['/bin/true']), statPaths(['/bin/true']),
     ];
     expect(new Set(samples.map((s) => s.id))).toEqual(new Set(CommandId.options));
     for (const cmd of samples) {
@@ -155,6 +165,8 @@ describe('builders', () => {
     expect(stageConfig('/etc/keepalived/n', 'vrrp_instance VI_1 {}\n').stdin).toBe('vrrp_instance VI_1 {}\n');
     expect(runTrackScript('oracle', ['/bin/true']).runAs).toBe('oracle');
     expect(runTrackScript(undefined, ['/bin/true'])).not.toHaveProperty('runAs');
+    expect(runTrackScript('oracle', ['/bin/true'], 'dba')).toMatchObject({ runAs: 'oracle', runGroup: 'dba' });
+    expect(runTrackScript('oracle', ['/bin/true'])).not.toHaveProperty('runGroup');
   });
 
   it('derives the staging and backup paths next to the config', () => {
@@ -221,6 +233,19 @@ describe('refusals', () => {
     ['script arg with a newline', () => runTrackScript(undefined, ['/bin/check', 'a\nb'])],
     ['script arg empty', () => runTrackScript(undefined, ['/bin/check', ''])],
     ['script with 33 args', () => runTrackScript(undefined, ['/bin/check', ...Array.from({ length: 33 }, () => 'x')])],
+    ['script group without a user', () => runTrackScript(undefined, ['/bin/true'], 'dba')],
+    ['script group with a space', () => runTrackScript('oracle', ['/bin/true'], 'dba wheel')],
+    ['script group starting with -', () => runTrackScript('oracle', ['/bin/true'], '-g')],
+    ['lookup of no user', () => lookupUsers([])],
+    ['lookup of an option', () => lookupUsers(['--service=files'])],
+    ['lookup of a user with a colon', () => lookupUsers(['oracle:x'])],
+    ['lookup of a group with a space', () => lookupGroups(['a b'])],
+    ['lookup of 65 users', () => lookupUsers(Array.from({ length: 65 }, (_, i) => `u${i}`))],
+    ['realpath of a relative path', () => resolvePaths(['bin/true'])],
+    ['realpath of root alone', () => resolvePaths(['/'])],
+    ['stat of a path with ..', () => statPaths(['/etc/../shadow'])],
+    ['stat of an option', () => statPaths(['-L'])],
+    ['stat of nothing', () => statPaths([])],
     ['install across directories', () => installConfig('/tmp/new.conf', CONF)],
     ['stage more than 1 MiB', () => stageConfig('/etc/keepalived/n', 'x'.repeat(1024 * 1024 + 1))],
     ['backup to a relative path', () => backupConfig(CONF, 'backup.conf')],
@@ -267,6 +292,12 @@ describe('wrapCommand', () => {
     ['at least one second', listAddresses(), { sudo: false, timeoutMs: 10 }, "'timeout' '--kill-after=2' '1' 'ip' '-o' 'addr' 'show'"],
     ['track script as its user (root)', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh']), { sudo: false, timeoutMs: 5_000 }, "'timeout' '--kill-after=2' '5' 'runuser' '-u' 'oracle' '--' '/etc/keepalived/primary_check.sh'"],
     ['track script as its user (sudo)', runTrackScript('oracle', ['/etc/keepalived/primary_check.sh', 'x']), { sudo: true, timeoutMs: 5_000 }, "'timeout' '--kill-after=2' '5' 'sudo' '-n' '-u' 'oracle' '--' '/etc/keepalived/primary_check.sh' 'x'"],
+    ['track script as user and group (root)', runTrackScript('oracle', ['/bin/true'], 'dba'), { sudo: false, timeoutMs: 5_000 },
+      "'timeout' '--kill-after=2' '5' 'runuser' '-u' 'oracle' '-g' 'dba' '--' '/bin/true'"],
+    ['track script as user and group (sudo)', runTrackScript('oracle', ['/bin/true'], 'dba'), { sudo: true, timeoutMs: 5_000 },
+      "'timeout' '--kill-after=2' '5' 'sudo' '-n' '-u' 'oracle' '-g' 'dba' '--' '/bin/true'"],
+    ['stat of a script path', statPaths(['/', '/etc']), { sudo: true, timeoutMs: 5_000 },
+      "'timeout' '--kill-after=2' '5' 'sudo' '-n' '--' 'stat' '-c' '%u:%g:%f:%n' '--' '/' '/etc'"],
     ['track script without user', runTrackScript(undefined, ['/bin/sleep', '30']), { sudo: false, timeoutMs: 1_000 }, "'timeout' '--kill-after=2' '1' '/bin/sleep' '30'"],
     ['track script without user (sudo)', runTrackScript(undefined, ['/bin/sleep', '30']), { sudo: true, timeoutMs: 1_000 }, "'timeout' '--kill-after=2' '1' 'sudo' '-n' '--' '/bin/sleep' '30'"],
   ])('%s', (_what, cmd, options, expected) => {
@@ -303,6 +334,7 @@ describe('formatCommand', () => {
   it('is readable and still unambiguous', () => {
     expect(formatCommand(readConfig(CONF))).toBe(`cat -- ${CONF}`);
     expect(formatCommand(runTrackScript('oracle', ['/bin/check', 'x']))).toBe('(as oracle) /bin/check x');
+    expect(formatCommand(runTrackScript('oracle', ['/bin/check'], 'dba'))).toBe('(as oracle:dba) /bin/check');
   });
 });
 
@@ -413,6 +445,38 @@ describe('documentation', () => {
     expect(admits('/proc/1 /etc/shadow /proc/2/smaps_rollup')).toBe(false);
     expect(admits('/proc/self/smaps_rollup')).toBe(false);
     expect(globs.join('')).not.toContain('*');
+  });
+
+  it('sudoersExample allows the track-script commands a collection issued: look-ups as root, runs as user:group', () => {
+    const text = sudoersExample('vipbot', {
+      configPath: CONF,
+      service: 'keepalived',
+      trackScriptCommands: [
+        lookupUsers(['oracle']),
+        lookupGroups(['dba']),
+        resolvePaths(['/etc/keepalived/primary_check.sh']),
+        statPaths(['/', '/etc', '/etc/keepalived', '/etc/keepalived/primary_check.sh']),
+        runTrackScript('oracle', ['/etc/keepalived/primary_check.sh'], 'dba'),
+        runTrackScript('oracle', ['/etc/keepalived/standby_check.sh']),
+        runTrackScript(undefined, ['/etc/keepalived/root_check.sh', 'ORCL']),
+        lookupUsers(['oracle']),
+      ],
+    });
+    const lines = text.split('\n');
+    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    const read = lines.slice(at('Cmnd_Alias VIPBOT_READ'), at('Cmnd_Alias VIPBOT_CHANGE'));
+    expect(read.slice(-5)).toEqual([
+      '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new, \\',
+      '    /usr/bin/getent passwd oracle, \\',
+      '    /usr/bin/getent group dba, \\',
+      '    /usr/bin/realpath -m -- /etc/keepalived/primary_check.sh, \\',
+      '    /usr/bin/stat -c %u\\:%g\\:%f\\:%n -- / /etc /etc/keepalived /etc/keepalived/primary_check.sh',
+    ]);
+    expect(lines.filter((l) => /^vipbot ALL = \((?!root\) NOPASSWD: VIPBOT)/.test(l))).toEqual([
+      'vipbot ALL = (oracle : dba) NOPASSWD: /etc/keepalived/primary_check.sh ""',
+      'vipbot ALL = (oracle) NOPASSWD: /etc/keepalived/standby_check.sh ""',
+      'vipbot ALL = (root) NOPASSWD: /etc/keepalived/root_check.sh ORCL',
+    ]);
   });
 
   it('sudoersExample refuses odd input like the builders do', () => {

@@ -17,7 +17,10 @@ function prng(seed: number): () => number {
 }
 
 describe('printKeepalivedConf ∘ parseKeepalivedConf', () => {
-  it.each(['node1.conf', 'node2.conf', 'universal.conf', 'quirks.conf'])('round-trips %s byte for byte', (name) => {
+  it.each([
+    'node1.conf', 'node2.conf', 'universal.conf', 'quirks.conf',
+    'scripts-no-global-defs.conf', 'scripts-script-user.conf', 'scripts-security-groups.conf', 'scripts-security-default.conf',
+  ])('round-trips %s byte for byte', (name) => {
     const text = fixture(name);
     expect(printKeepalivedConf(parseKeepalivedConf(text))).toBe(text);
   });
@@ -138,6 +141,29 @@ describe('typed views', () => {
   ])('script %s runs as %j (only the first word counts)', (word, argv) => {
     const [script] = parseKeepalivedConf(`vrrp_script s {\n  script ${word} ignored extra words\n}\n`).scripts;
     expect(script!.argv).toEqual(argv);
+  });
+
+  it.each<[string, string, object, Array<[string, string | undefined, string | undefined]>]>([
+    ['the lab and the notes', fixture('node1.conf'), { scriptUser: 'root', scriptSecurity: true },
+      [['chk_primary', 'oracle', undefined], ['chk_standby', 'oracle', undefined]]],
+    ['no global_defs', fixture('scripts-no-global-defs.conf'), { scriptSecurity: false }, [['chk_primary', undefined, undefined]]],
+    ['global_defs without script settings', fixture('universal.conf'), { scriptSecurity: false }, [['chk_role', undefined, undefined]]],
+    ['script_user without a group', fixture('scripts-script-user.conf'), { scriptUser: 'oracle', scriptSecurity: false },
+      [['chk_primary', undefined, undefined], ['chk_listener', 'root', undefined]]],
+    ['script_user and user with a group', fixture('scripts-security-groups.conf'),
+      { scriptUser: 'oracle', scriptGroup: 'dba', scriptSecurity: true },
+      [['chk_primary', undefined, undefined], ['chk_grid', 'grid', 'oinstall'], ['chk_root', 'root', undefined]]],
+    ['enable_script_security alone', fixture('scripts-security-default.conf'), { scriptSecurity: true },
+      [['chk_primary', undefined, undefined]]],
+    ['two global_defs blocks add up, the last script_user wins',
+      'global_defs {\n script_user a\n}\nglobal_defs {\n enable_script_security\n script_user b c # d\n}\n',
+      { scriptUser: 'b', scriptGroup: 'c', scriptSecurity: true }, []],
+    ['a brace on the next line, a comment on the line', 'global_defs\n{\n  enable_script_security ! on\n}\n', { scriptSecurity: true }, []],
+    ['script_user inside vrrp_instance is not global', 'vrrp_instance A {\n script_user x\n}\n', { scriptSecurity: false }, []],
+  ])('script settings: %s', (_what, text, globals, scripts) => {
+    const conf = parseKeepalivedConf(text);
+    expect(conf.globals).toEqual(globals);
+    expect(conf.scripts.map((s) => [s.name, s.user, s.group])).toEqual(scripts);
   });
 
   it('splits script commands like keepalived', () => {
