@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hostExec, setRole, vipHolders, waitFor } from '../../lab/lab.ts';
+import { cut, heal, hostExec, setRole, vipHolders, waitFor } from '../../lab/lab.ts';
 import { loadConfig, type VipbotConfig } from '../../src/config/config.ts';
 import type { RecordedCall } from '../../src/slack/local-web-api.ts';
 import { SIGNING_SECRET, startBotHarness, type BotHarness } from '../support/bot-harness.ts';
@@ -172,6 +172,27 @@ describe('demote and start', () => {
     await bot.react(start.ts, '+1::skin-tone-3', LEAD);
     await waitForState(start.id, 'succeeded');
     expect((await hostExec('node1', ['systemctl', 'is-active', 'keepalived'])).stdout.trim()).toBe('active');
+  });
+
+  it('demote approved while node1 is cut off: "failed — nothing was changed on node1", no rollback, keepalived untouched', async () => {
+    await useBot(baseConfig());
+    await setRole('node2', 'PRIMARY');
+    const demote = await requestChange('demote node1');
+    const startsBefore = await countInLog('node1', 'Starting Keepalived v');
+    await cut('node1');
+    try {
+      await bot.react(demote.ts, 'heavy_check_mark', LEAD);
+      const failed = await waitForState(demote.id, 'failed');
+      const text = JSON.stringify(failed.args.blocks);
+      expect(text).toContain('failed — nothing was changed on node1: could not check whether keepalived is running on node1');
+      expect(text).not.toMatch(/ROLLBACK|half-changed|Rollback/);
+      const thread = bot.webApi.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === demote.ts).map((c) => String(c.args.text));
+      expect(thread.some((t) => /Rolling back/.test(t))).toBe(false);
+    } finally {
+      await heal('node1');
+    }
+    expect((await hostExec('node1', ['systemctl', 'is-active', 'keepalived'])).stdout.trim()).toBe('active');
+    expect(await countInLog('node1', 'Starting Keepalived v')).toBe(startsBefore);
   });
 
   it('demote is refused when the VIP would go nowhere', async () => {
