@@ -93,11 +93,13 @@ export class CommandDispatcher {
     if (parsed.success) return parsed.data;
     const fields = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
     // Clipped: what failed the schema is untrusted and may be long.
-    this.deps.logger.warn({ command, fields, user: input.userId.slice(0, 40), channel: input.channelId.slice(0, 40) }, 'reply target refused; nothing queued');
+    const seen = { user: input.userId.slice(0, 40), channel: input.channelId.slice(0, 40) };
+    this.deps.logger.warn({ command, fields, ...seen }, 'reply target refused; nothing queued');
     throw new VipbotError(
       'bad_reply_target',
       `vipbot could not queue this: it would have nowhere valid to post the result (bad ${fields.map((f) => `\`${f}\``).join(', ')}).`,
-      'Run the command from a Slack channel or DM (channel C…/G…/D…, user U…/W…, a response URL); if it keeps happening, check what sits between Slack and vipbot.',
+      'Run the command from a Slack channel or DM (channel C…/G…/D…, user U…/W…, a response URL); ' +
+        'if it keeps happening, check what sits between Slack and vipbot.',
     );
   }
 }

@@ -129,7 +129,11 @@ export function createHttpReceiver(options: HttpReceiverOptions): Receiver {
  * Socket Mode (SLACK_APP_TOKEN): no public URL needed; the GET routes are served on the given port.
  * `apiUrl` (SLACK_API_URL) is where apps.connections.open goes, like every other Web API call.
  */
-export function createSocketModeReceiver(appToken: string, port: number, options: Omit<HttpReceiverOptions, 'signingSecret' | 'replayMemory'> & { apiUrl?: string }): Receiver {
+export function createSocketModeReceiver(
+  appToken: string,
+  port: number,
+  options: Omit<HttpReceiverOptions, 'signingSecret' | 'replayMemory'> & { apiUrl?: string },
+): Receiver {
   return new SocketModeReceiver({
     appToken,
     logger: toSlackLogger(options.logger.child({ component: 'socket' })),

@@ -41,12 +41,15 @@ export type IngressVerdict =
   | { pass: false; status: 401; reason: string };
 
 /** Decides on one buffered request: signature, window, then replay memory (in that order, so junk costs no Redis call). */
-export async function checkSlackRequest(headers: IncomingHttpHeaders, rawBody: Buffer, options: SlackIngressOptions): Promise<IngressVerdict> {
+export async function checkSlackRequest(
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  options: SlackIngressOptions,
+): Promise<IngressVerdict> {
   const contentType = single(headers['content-type']);
   // Slack's ssl_check is unsigned by design; Bolt answers it 200 with everything but `ssl_check` stripped.
-  if (contentType === 'application/x-www-form-urlencoded' && rawBody.includes('ssl_check=') && parseQueryString(rawBody.toString('utf8')).ssl_check === '1') {
-    return { pass: true };
-  }
+  const isForm = contentType === 'application/x-www-form-urlencoded';
+  if (isForm && rawBody.includes('ssl_check=') && parseQueryString(rawBody.toString('utf8')).ssl_check === '1') return { pass: true };
   const signed = verifySlackSignature(
     { rawBody, timestamp: single(headers['x-slack-request-timestamp']), signature: single(headers['x-slack-signature']) },
     options.signingSecret,
@@ -54,7 +57,8 @@ export async function checkSlackRequest(headers: IncomingHttpHeaders, rawBody: B
   );
   if (!signed.ok) return { pass: false, status: 401, reason: signed.reason };
   if (!options.replayMemory) return { pass: true };
-  const claim = await options.replayMemory.claim(replayKey(signed.signatureHex, contentType, single(headers['x-slack-retry-num'])), REPLAY_MEMORY_TTL_MS);
+  const key = replayKey(signed.signatureHex, contentType, single(headers['x-slack-retry-num']));
+  const claim = await options.replayMemory.claim(key, REPLAY_MEMORY_TTL_MS);
   if (claim === 'seen') return { pass: false, status: 401, reason: 'replayed: this signed request was already taken' };
   // 'unavailable' (Redis down) passes on purpose: nothing can be queued then anyway, and the dispatcher
   // must still answer a slash command within 1 s with "queue unavailable — Redis … not answering"; a
@@ -125,7 +129,8 @@ export function guardSlackEndpoint(receiver: HTTPReceiver, endpoint: string, opt
   const gate = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBoundedBody(req, limit);
     if (body === 'too_large') {
-      options.logger.warn({ limit, contentLength: single(req.headers['content-length']) ?? 'chunked' }, 'Slack request refused: body too large');
+      const contentLength = single(req.headers['content-length']) ?? 'chunked';
+      options.logger.warn({ limit, contentLength }, 'Slack request refused: body too large');
       // Connection: close so Node does not read the rest of an oversized body to keep the socket alive.
       res.writeHead(413, { connection: 'close', 'content-type': 'text/plain' });
       res.end(`body over ${limit} bytes\n`);

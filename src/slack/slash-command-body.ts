@@ -33,7 +33,8 @@ export function checkSlashCommandBody(raw: unknown): SlashCommandCheck {
   const problems = names.map((name) => describeField(name, fields[name]));
   const text =
     `:warning: vipbot could not read this command: ${problems.join('; ')}. ` +
-    'Type it again as `/vip <command> [arguments]`, e.g. `/vip status`; if this keeps happening, something between Slack and vipbot is changing requests.';
+    'Type it again as `/vip <command> [arguments]`, e.g. `/vip status`; ' +
+    'if this keeps happening, something between Slack and vipbot is changing requests.';
   return { ok: false, text, problems };
 }
 

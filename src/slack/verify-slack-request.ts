@@ -23,10 +23,13 @@ export type SignatureVerdict = { ok: true; signatureHex: string } | { ok: false;
 
 export function verifySlackSignature(request: SignedRequest, signingSecret: string, nowMs: number): SignatureVerdict {
   if (!signingSecret) return { ok: false, reason: 'no signing secret configured' };
-  if (request.timestamp === undefined || !TIMESTAMP.test(request.timestamp)) return { ok: false, reason: 'missing or malformed x-slack-request-timestamp' };
+  if (request.timestamp === undefined || !TIMESTAMP.test(request.timestamp)) {
+    return { ok: false, reason: 'missing or malformed x-slack-request-timestamp' };
+  }
   const skewSec = Math.abs(Math.floor(nowMs / 1000) - Number(request.timestamp));
   if (skewSec > SLACK_TIMESTAMP_TOLERANCE_SEC) {
-    return { ok: false, reason: `x-slack-request-timestamp is ${skewSec} s from our clock (at most ${SLACK_TIMESTAMP_TOLERANCE_SEC} s either way)` };
+    const reason = `x-slack-request-timestamp is ${skewSec} s from our clock (at most ${SLACK_TIMESTAMP_TOLERANCE_SEC} s either way)`;
+    return { ok: false, reason };
   }
   const given = request.signature === undefined ? undefined : SIGNATURE.exec(request.signature)?.[1];
   if (given === undefined) return { ok: false, reason: 'missing or malformed x-slack-signature' };

@@ -15,7 +15,8 @@ import { postSigned, slashCommandBody } from '../support/slack-signing.ts';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `vipbot-test-ingress-${randomBytes(4).toString('hex')}`;
 const nowSec = () => Math.floor(Date.now() / 1000);
-const command = (text: string) => slashCommandBody({ text, userId: 'U0OPER1', channelId: 'C0VIPOPS', responseUrl: 'https://hooks.slack.invalid/r' });
+const RESPONSE_URL = 'https://hooks.slack.invalid/r';
+const command = (text: string) => slashCommandBody({ text, userId: 'U0OPER1', channelId: 'C0VIPOPS', responseUrl: RESPONSE_URL });
 
 let redis: Redis;
 let app: IngressApp;
@@ -52,7 +53,13 @@ describe('Slack ingress on real Redis', () => {
     const second = await post(body, { timestamp });
     expect([first.status, second.status]).toEqual([200, 401]);
     expect(app.queue.jobs.slice(before)).toEqual([
-      { name: 'status', data: { target: { kind: 'node', name: 'node2', cluster: 'orcl' }, reply: { channel: 'C0VIPOPS', userId: 'U0OPER1', responseUrl: 'https://hooks.slack.invalid/r' } } },
+      {
+        name: 'status',
+        data: {
+          target: { kind: 'node', name: 'node2', cluster: 'orcl' },
+          reply: { channel: 'C0VIPOPS', userId: 'U0OPER1', responseUrl: RESPONSE_URL },
+        },
+      },
     ]);
     const keys = await redis.keys(`${prefix}:slack-seen:*`);
     expect(keys).toHaveLength(1);
@@ -63,17 +70,25 @@ describe('Slack ingress on real Redis', () => {
 
   it("Slack's retries of an event (X-Slack-Retry-Num 1, 2) are taken; the same retry again is refused", async () => {
     const body = JSON.stringify({
-      type: 'event_callback', team_id: 'T0LOCAL', api_app_id: 'A0VIPBOT', event_id: `Ev${randomBytes(4).toString('hex').toUpperCase()}`, event_time: nowSec(),
-      event: { type: 'reaction_added', user: 'U0OPER1', reaction: 'white_check_mark', item: { type: 'message', channel: 'C0VIPOPS', ts: '1.2' }, event_ts: '1.2' },
+      type: 'event_callback',
+      team_id: 'T0LOCAL',
+      api_app_id: 'A0VIPBOT',
+      event_id: `Ev${randomBytes(4).toString('hex').toUpperCase()}`,
+      event_time: nowSec(),
+      event: { type: 'reaction_added', user: 'U0OPER1', reaction: 'ok', item: { type: 'message', channel: 'C0VIPOPS', ts: '1.2' } },
     });
     const timestamp = nowSec();
-    const send = (retry?: string) => post(body, { timestamp, contentType: 'application/json', ...(retry ? { headers: { 'x-slack-retry-num': retry, 'x-slack-retry-reason': 'http_timeout' } } : {}) });
+    const send = (retry?: string) => {
+      const headers: Record<string, string> = retry ? { 'x-slack-retry-num': retry, 'x-slack-retry-reason': 'http_timeout' } : {};
+      return post(body, { timestamp, contentType: 'application/json', headers });
+    };
     const statuses = [(await send()).status, (await send('1')).status, (await send('2')).status, (await send('2')).status];
     expect(statuses).toEqual([200, 200, 200, 401]);
   });
 
   it('url_verification still answers the challenge', async () => {
-    const res = await post(JSON.stringify({ token: 'x', challenge: 'c-123', type: 'url_verification' }), { contentType: 'application/json' });
+    const challenge = JSON.stringify({ token: 'x', challenge: 'c-123', type: 'url_verification' });
+    const res = await post(challenge, { contentType: 'application/json' });
     expect({ status: res.status, body: JSON.parse(res.text) }).toEqual({ status: 200, body: { challenge: 'c-123' } });
   });
 

@@ -33,8 +33,10 @@ export interface IngressApp {
 export async function startIngressApp(options: { replayMemory?: ReplayMemory } = {}): Promise<IngressApp> {
   const logger = silentLogger();
   const queue = new RecordingQueue();
-  const dispatcher = new CommandDispatcher({ config: INGRESS_CONFIG, commands, access: new AccessControl(INGRESS_CONFIG.access, new FakeDirectory()), queue, logger });
-  const receiver = createHttpReceiver({ signingSecret: INGRESS_SECRET, logger, routes: [], ...(options.replayMemory ? { replayMemory: options.replayMemory } : {}) });
+  const access = new AccessControl(INGRESS_CONFIG.access, new FakeDirectory());
+  const dispatcher = new CommandDispatcher({ config: INGRESS_CONFIG, commands, access, queue, logger });
+  const replay = options.replayMemory ? { replayMemory: options.replayMemory } : {};
+  const receiver = createHttpReceiver({ signingSecret: INGRESS_SECRET, logger, routes: [], ...replay });
   const app = createBoltApp({ token: 'xoxb-test-token', receiver, dispatcher, logger, botUserId: 'U0VIPBOT' });
   const server: unknown = await app.start(0);
   const address = (server as { address(): { port: number } }).address();

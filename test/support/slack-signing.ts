@@ -33,7 +33,11 @@ export interface SignedPostOptions {
 }
 
 /** POSTs `body` to `url` signed as Slack would; returns the status, the response text and how long it took. */
-export async function postSigned(url: string, body: string, options: SignedPostOptions): Promise<{ status: number; text: string; ms: number }> {
+export async function postSigned(
+  url: string,
+  body: string,
+  options: SignedPostOptions,
+): Promise<{ status: number; text: string; ms: number }> {
   const started = performance.now();
   const res = await fetch(url, {
     method: 'POST',

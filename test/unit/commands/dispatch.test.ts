@@ -125,7 +125,9 @@ describe('CommandDispatcher', () => {
 describe('CommandDispatcher hardening (issue 8)', () => {
   it('1000 junk command names leave vipbot_commands_total with only registered names plus `unknown`', async () => {
     const metrics = new Metrics({ defaults: false });
-    const dispatcher = new CommandDispatcher({ config: CONFIG, commands, access: new AccessControl(CONFIG.access, new FakeDirectory()), queue: new RecordingQueue(), logger: silentLogger(), metrics });
+    const access = new AccessControl(CONFIG.access, new FakeDirectory());
+    const queue = new RecordingQueue();
+    const dispatcher = new CommandDispatcher({ config: CONFIG, commands, access, queue, logger: silentLogger(), metrics });
     for (let i = 0; i < 1000; i++) await dispatcher.dispatch({ text: `junk${i} node1`, userId: 'U0VIEW1', channelId: 'C0VIPOPS' });
     await dispatcher.dispatch({ text: 'status', userId: 'U0VIEW1', channelId: 'C0VIPOPS' });
     await dispatcher.dispatch({ text: `status ${'x'.repeat(5000)}`, userId: 'U0VIEW1', channelId: 'C0VIPOPS' });
@@ -145,7 +147,9 @@ describe('CommandDispatcher hardening (issue 8)', () => {
       command: 'unknown',
       outcome: 'refused',
       errorCode: 'bad_arguments',
-      text: ':warning: That command text is 3,900,007 characters long; `/vip` takes at most 1000. — Commands are a name and a few words, e.g. `/vip status node1` — try `/vip help`.',
+      text:
+        ':warning: That command text is 3,900,007 characters long; `/vip` takes at most 1000. — ' +
+        'Commands are a name and a few words, e.g. `/vip status node1` — try `/vip help`.',
     });
     expect(queue.jobs).toEqual([]);
   });
@@ -155,7 +159,8 @@ describe('CommandDispatcher hardening (issue 8)', () => {
     const logged: unknown[] = [];
     const logger = silentLogger();
     logger.warn = ((obj: unknown) => void logged.push(obj)) as typeof logger.warn;
-    const dispatcher = new CommandDispatcher({ config: CONFIG, commands, access: new AccessControl({ ...CONFIG.access, channels: [] }, new FakeDirectory()), queue, logger });
+    const access = new AccessControl({ ...CONFIG.access, channels: [] }, new FakeDirectory());
+    const dispatcher = new CommandDispatcher({ config: CONFIG, commands, access, queue, logger });
     const result = await dispatcher.dispatch({ text: 'status', userId: 'U0VIEW1', channelId: 'X0NOTACHANNEL', responseUrl: 'not a url' });
     expect(result).toEqual({
       command: 'status',
@@ -163,7 +168,8 @@ describe('CommandDispatcher hardening (issue 8)', () => {
       errorCode: 'bad_reply_target',
       text:
         ':warning: vipbot could not queue this: it would have nowhere valid to post the result (bad `channel`, `responseUrl`). — ' +
-        'Run the command from a Slack channel or DM (channel C…/G…/D…, user U…/W…, a response URL); if it keeps happening, check what sits between Slack and vipbot.',
+        'Run the command from a Slack channel or DM (channel C…/G…/D…, user U…/W…, a response URL); ' +
+        'if it keeps happening, check what sits between Slack and vipbot.',
     });
     expect(queue.jobs).toEqual([]);
     expect(logged).toEqual([{ command: 'status', fields: ['channel', 'responseUrl'], user: 'U0VIEW1', channel: 'X0NOTACHANNEL' }]);

@@ -15,7 +15,8 @@ class SetReplayMemory implements ReplayMemory {
 }
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const command = (text: string, userId = 'U0OPER1') => slashCommandBody({ text, userId, channelId: 'C0VIPOPS', responseUrl: 'https://hooks.slack.invalid/r' });
+const command = (text: string, userId = 'U0OPER1') =>
+  slashCommandBody({ text, userId, channelId: 'C0VIPOPS', responseUrl: 'https://hooks.slack.invalid/r' });
 
 let app: IngressApp;
 beforeAll(async () => {
@@ -25,7 +26,8 @@ afterAll(async () => {
   await app.stop();
 });
 
-const post = (body: string, o: { timestamp?: number; secret?: string; contentType?: string } = {}) => postSigned(app.url, body, { secret: INGRESS_SECRET, ...o });
+const post = (body: string, o: { timestamp?: number; secret?: string; contentType?: string } = {}) =>
+  postSigned(app.url, body, { secret: INGRESS_SECRET, ...o });
 
 describe('POST /slack/events gate', () => {
   it('a signed status command is answered and queued once', async () => {
@@ -95,7 +97,8 @@ describe('POST /slack/events gate', () => {
     const res = await post(command(`status ${'node1 '.repeat(20_000)}`));
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).text).toBe(
-      ':warning: That command text is 120,007 characters long; `/vip` takes at most 1000. — Commands are a name and a few words, e.g. `/vip status node1` — try `/vip help`.',
+      ':warning: That command text is 120,007 characters long; `/vip` takes at most 1000. — ' +
+        'Commands are a name and a few words, e.g. `/vip status node1` — try `/vip help`.',
     );
     expect(res.ms).toBeLessThan(1000);
     expect(app.queue.jobs.length).toBe(before);
@@ -109,7 +112,8 @@ describe('POST /slack/events gate', () => {
 
   it('ssl_check (unsigned by design) still answers 200 and runs nothing', async () => {
     const before = app.queue.jobs.length;
-    const res = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `ssl_check=1&${command('status')}` });
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const res = await fetch(app.url, { method: 'POST', headers, body: `ssl_check=1&${command('status')}` });
     expect(res.status).toBe(200);
     expect(app.queue.jobs.length).toBe(before);
   });
@@ -124,7 +128,8 @@ describe('slash-command body validation (zod, in the Bolt handler)', () => {
       response_type: 'ephemeral',
       text:
         ':warning: vipbot could not read this command: `text` was sent 2 times (expected it once, the command text). ' +
-        'Type it again as `/vip <command> [arguments]`, e.g. `/vip status`; if this keeps happening, something between Slack and vipbot is changing requests.',
+        'Type it again as `/vip <command> [arguments]`, e.g. `/vip status`; ' +
+        'if this keeps happening, something between Slack and vipbot is changing requests.',
     });
     expect(app.queue.jobs.length).toBe(before);
   });
@@ -135,6 +140,8 @@ describe('slash-command body validation (zod, in the Bolt handler)', () => {
     body.set('channel_id', 'not-a-channel');
     const res = await post(body.toString());
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text).text).toContain('`user_id` is missing (expected a user id (U… or W…)); `channel_id` is not a channel id (C…, G… or D…)');
+    expect(JSON.parse(res.text).text).toContain(
+      '`user_id` is missing (expected a user id (U… or W…)); `channel_id` is not a channel id (C…, G… or D…)',
+    );
   });
 });

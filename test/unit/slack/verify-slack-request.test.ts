@@ -29,12 +29,18 @@ class MapReplayMemory implements ReplayMemory {
   }
 }
 
+const MISMATCH = { ok: false, reason: 'signature mismatch' };
+const BAD_SIGNATURE = { ok: false, reason: 'missing or malformed x-slack-signature' };
+const REPLAYED = { pass: false, status: 401, reason: 'replayed: this signed request was already taken' };
+
 describe('verifySlackSignature', () => {
   const body = slashCommandBody({ text: 'status', userId: 'U0OPER1', channelId: 'C0VIPOPS' });
+  const verify = (request: ReturnType<typeof signed>) => verifySlackSignature(request, SECRET, NOW_MS);
 
   it('takes a request signed now and up to 300 s either way', () => {
     for (const skew of [0, -300, 300]) {
-      expect(verifySlackSignature(signed(body, NOW_SEC + skew), SECRET, NOW_MS)).toEqual({ ok: true, signatureHex: signed(body, NOW_SEC + skew).signature!.slice(3) });
+      const request = signed(body, NOW_SEC + skew);
+      expect(verify(request)).toEqual({ ok: true, signatureHex: request.signature!.slice(3) });
     }
   });
 
@@ -51,24 +57,29 @@ describe('verifySlackSignature', () => {
   });
 
   it('refuses a wrong secret, a changed body, and malformed headers', () => {
-    expect(verifySlackSignature(signed(body, NOW_SEC, 'another-secret'), SECRET, NOW_MS)).toEqual({ ok: false, reason: 'signature mismatch' });
-    expect(verifySlackSignature({ ...signed(body), rawBody: Buffer.from(`${body}&x=1`) }, SECRET, NOW_MS)).toEqual({ ok: false, reason: 'signature mismatch' });
-    expect(verifySlackSignature({ ...signed(body), signature: 'v1=abc' }, SECRET, NOW_MS)).toEqual({ ok: false, reason: 'missing or malformed x-slack-signature' });
-    expect(verifySlackSignature({ ...signed(body), signature: undefined }, SECRET, NOW_MS)).toEqual({ ok: false, reason: 'missing or malformed x-slack-signature' });
-    expect(verifySlackSignature({ ...signed(body), timestamp: '1e9' }, SECRET, NOW_MS)).toEqual({ ok: false, reason: 'missing or malformed x-slack-request-timestamp' });
+    expect(verify(signed(body, NOW_SEC, 'another-secret'))).toEqual(MISMATCH);
+    expect(verify({ ...signed(body), rawBody: Buffer.from(`${body}&x=1`) })).toEqual(MISMATCH);
+    expect(verify({ ...signed(body), signature: 'v1=abc' })).toEqual(BAD_SIGNATURE);
+    expect(verify({ ...signed(body), signature: undefined })).toEqual(BAD_SIGNATURE);
+    expect(verify({ ...signed(body), timestamp: '1e9' })).toEqual({ ok: false, reason: 'missing or malformed x-slack-request-timestamp' });
     expect(verifySlackSignature(signed(body), '', NOW_MS)).toEqual({ ok: false, reason: 'no signing secret configured' });
   });
 });
 
 describe('checkSlackRequest', () => {
-  const options = (replayMemory?: ReplayMemory) => ({ signingSecret: SECRET, logger: silentLogger(), now: () => NOW_MS, ...(replayMemory ? { replayMemory } : {}) });
-  const headersOf = (body: string, contentType = FORM, extra: Record<string, string> = {}) => ({ 'content-type': contentType, ...signSlackRequest(body, SECRET, NOW_SEC), ...extra });
+  const options = (replayMemory?: ReplayMemory) =>
+    ({ signingSecret: SECRET, logger: silentLogger(), now: () => NOW_MS, ...(replayMemory ? { replayMemory } : {}) });
+  const headersOf = (body: string, contentType = FORM, extra: Record<string, string> = {}) =>
+    ({ 'content-type': contentType, ...signSlackRequest(body, SECRET, NOW_SEC), ...extra });
+  /** Checks `body` signed now, with `extra` headers, against `memory`. */
+  const check = (body: string, memory?: ReplayMemory, contentType = FORM, extra: Record<string, string> = {}) =>
+    checkSlackRequest(headersOf(body, contentType, extra), Buffer.from(body), options(memory));
 
   it('the same signed slash command twice: taken, then refused as a replay', async () => {
     const memory = new MapReplayMemory();
     const body = slashCommandBody({ text: 'promote node2', userId: 'U0OPER1', channelId: 'C0VIPOPS' });
-    expect(await checkSlackRequest(headersOf(body), Buffer.from(body), options(memory))).toEqual({ pass: true, claim: 'new' });
-    expect(await checkSlackRequest(headersOf(body), Buffer.from(body), options(memory))).toEqual({ pass: false, status: 401, reason: 'replayed: this signed request was already taken' });
+    expect(await check(body, memory)).toEqual({ pass: true, claim: 'new' });
+    expect(await check(body, memory)).toEqual(REPLAYED);
     // Remembered at least as long as the signature stays acceptable (±300 s → up to 600 s after first sight).
     expect(memory.claims.map((c) => c.ttlMs)).toEqual([REPLAY_MEMORY_TTL_MS, REPLAY_MEMORY_TTL_MS]);
     expect(REPLAY_MEMORY_TTL_MS).toBeGreaterThanOrEqual(600_000);
@@ -78,35 +89,39 @@ describe('checkSlackRequest', () => {
     const memory = new MapReplayMemory();
     const body = JSON.stringify({ type: 'event_callback', event_id: 'Ev1', event: { type: 'reaction_added' } });
     const json = 'application/json';
-    expect(await checkSlackRequest(headersOf(body, json), Buffer.from(body), options(memory))).toEqual({ pass: true, claim: 'new' });
-    expect(await checkSlackRequest(headersOf(body, json, { 'x-slack-retry-num': '1' }), Buffer.from(body), options(memory))).toEqual({ pass: true, claim: 'new' });
-    expect(await checkSlackRequest(headersOf(body, json, { 'x-slack-retry-num': '1' }), Buffer.from(body), options(memory))).toMatchObject({ pass: false, status: 401 });
+    const retry1 = { 'x-slack-retry-num': '1' };
+    expect(await check(body, memory, json)).toEqual({ pass: true, claim: 'new' });
+    expect(await check(body, memory, json, retry1)).toEqual({ pass: true, claim: 'new' });
+    expect(await check(body, memory, json, retry1)).toEqual(REPLAYED);
   });
 
   it('a retry number added to a slash command does not make it run again (the header is not signed)', async () => {
     const memory = new MapReplayMemory();
     const body = slashCommandBody({ text: 'promote node2', userId: 'U0OPER1', channelId: 'C0VIPOPS' });
-    expect(await checkSlackRequest(headersOf(body), Buffer.from(body), options(memory))).toEqual({ pass: true, claim: 'new' });
-    expect(await checkSlackRequest(headersOf(body, FORM, { 'x-slack-retry-num': '1' }), Buffer.from(body), options(memory))).toMatchObject({ pass: false, status: 401 });
+    expect(await check(body, memory)).toEqual({ pass: true, claim: 'new' });
+    expect(await check(body, memory, FORM, { 'x-slack-retry-num': '1' })).toEqual(REPLAYED);
   });
 
   it('a bad signature is refused before the replay memory is asked', async () => {
     const memory = new MapReplayMemory();
     const body = 'text=status';
     const headers = { 'content-type': FORM, ...signSlackRequest(body, 'wrong-secret', NOW_SEC) };
-    expect(await checkSlackRequest(headers, Buffer.from(body), options(memory))).toEqual({ pass: false, status: 401, reason: 'signature mismatch' });
+    const verdict = await checkSlackRequest(headers, Buffer.from(body), options(memory));
+    expect(verdict).toEqual({ pass: false, status: 401, reason: MISMATCH.reason });
     expect(memory.claims).toEqual([]);
   });
 
   it('replay memory unavailable (Redis down): passes, so the dispatcher can answer "queue unavailable"', async () => {
     const body = 'text=status';
-    expect(await checkSlackRequest(headersOf(body), Buffer.from(body), options(new MapReplayMemory('unavailable')))).toEqual({ pass: true, claim: 'unavailable' });
+    expect(await check(body, new MapReplayMemory('unavailable'))).toEqual({ pass: true, claim: 'unavailable' });
   });
 
   it('duplicated signature headers count as missing', async () => {
     const body = 'text=status';
-    const headers = { 'content-type': FORM, 'x-slack-request-timestamp': String(NOW_SEC), 'x-slack-signature': [signSlackRequest(body, SECRET, NOW_SEC)['x-slack-signature']!, 'v0=00'] };
-    expect(await checkSlackRequest(headers, Buffer.from(body), options())).toEqual({ pass: false, status: 401, reason: 'missing or malformed x-slack-signature' });
+    const signature = signSlackRequest(body, SECRET, NOW_SEC)['x-slack-signature']!;
+    const headers = { 'content-type': FORM, 'x-slack-request-timestamp': String(NOW_SEC), 'x-slack-signature': [signature, 'v0=00'] };
+    const verdict = await checkSlackRequest(headers, Buffer.from(body), options());
+    expect(verdict).toEqual({ pass: false, status: 401, reason: BAD_SIGNATURE.reason });
   });
 
   it('replayKey: retry number only for JSON event bodies, 1–3 only', () => {
@@ -138,7 +153,8 @@ describe('RedisReplayMemory', () => {
   });
 
   it('an error or no answer within the deadline is unavailable', async () => {
-    expect(await new RedisReplayMemory(client(() => Promise.reject(new Error("Stream isn't writeable"))).redis, 'p').claim('k', 1)).toBe('unavailable');
+    const failing = client(() => Promise.reject(new Error("Stream isn't writeable")));
+    expect(await new RedisReplayMemory(failing.redis, 'p').claim('k', 1)).toBe('unavailable');
     const started = Date.now();
     expect(await new RedisReplayMemory(client(() => new Promise(() => {})).redis, 'p', 50).claim('k', 1)).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(1000);
