@@ -28,6 +28,7 @@ import { reapplyOnReady, type RecoveryStep } from './queue/redis-recovery.ts';
 import { createJobWorker } from './queue/worker.ts';
 import { shutDown } from './shutdown.ts';
 import { createBoltApp, createHttpReceiver, createSocketModeReceiver, type BoltApp } from './slack/bolt-app.ts';
+import { RedisReplayMemory } from './slack/replay-guard.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 import { createStatusCollector } from './status/collect-status.ts';
 
@@ -180,7 +181,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const receiver = options.receiver
       ?? (env.SLACK_APP_TOKEN
         ? createSocketModeReceiver(env.SLACK_APP_TOKEN, env.PORT, { logger, routes, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) })
-        : createHttpReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger, routes }));
+        // Replays are remembered on the fail-fast connection: with Redis down the request passes to the
+        // dispatcher, which answers "queue unavailable" at once (nothing can be queued then anyway).
+        : createHttpReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger, routes, replayMemory: new RedisReplayMemory(commandRedis, prefix) }));
     app = createBoltApp({ token, receiver, dispatcher, flow: botFlow.flow, logger, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), ...(options.botUserId ? { botUserId: options.botUserId } : {}) });
     const server: unknown = await app.start(env.PORT);
     const listening = (server as { address?: () => unknown } | undefined)?.address?.();
