@@ -120,7 +120,8 @@ export class ChangeLedger {
   }
 
   private describeLeftovers(): string {
-    return this.staged ? `; a staged copy may be left at ${this.paths.staging} (keepalived does not read it; the next change overwrites it)` : '';
+    if (!this.staged) return '';
+    return `; a staged copy may be left at ${this.paths.staging} (keepalived does not read it; the next change overwrites it)`;
   }
 
   private describeConfig(): string {

@@ -75,11 +75,13 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
     const display = formatCommand(cmd);
     try {
       const res = await deps.runner.run({ name: on.node.name, host: on.node.host, ssh: on.ssh }, cmd);
-      commands.push({ node: on.node.name, id: cmd.id, display, exitCode: res.code, ...(res.signal ? { signal: res.signal } : {}), durationMs: now() - at, at });
+      const signal = res.signal ? { signal: res.signal } : {};
+      commands.push({ node: on.node.name, id: cmd.id, display, exitCode: res.code, ...signal, durationMs: now() - at, at });
       return res;
     } catch (err) {
       const code = err instanceof VipbotError ? { errorCode: err.code } : {};
-      commands.push({ node: on.node.name, id: cmd.id, display, exitCode: null, durationMs: now() - at, at, error: describeError(err), ...code });
+      const error = describeError(err);
+      commands.push({ node: on.node.name, id: cmd.id, display, exitCode: null, durationMs: now() - at, at, error, ...code });
       throw err;
     }
   };
@@ -168,7 +170,11 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
   const applyCommand = () => (plan.apply === 'restart' ? serviceRestart(plan.service) : serviceReload(plan.service));
   let backupPath = journal.backup;
   ledger.backupPath = backupPath;
-  const extras = () => ({ ...(backupPath ? { backupPath } : {}), changes: ledger.report(), ...(unreadNodes.length ? { unreadNodes } : {}) });
+  const extras = () => ({
+    ...(backupPath ? { backupPath } : {}),
+    changes: ledger.report(),
+    ...(unreadNodes.length ? { unreadNodes } : {}),
+  });
 
   try {
     if (plan.action === 'promote') {
@@ -205,7 +211,10 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
         await deps.progress('install', `Installed ${configPath} (atomic rename)`);
       }
       if (!journal.applied) {
-        const mainPid = async () => summariseService(parseSystemctlShow((await probe(serviceShow(plan.service), 'read the service state')).stdout)).mainPid ?? 0;
+        const mainPid = async () => {
+          const show = await probe(serviceShow(plan.service), 'read the service state');
+          return summariseService(parseSystemctlShow(show.stdout)).mainPid ?? 0;
+        };
         if (journal.applying !== undefined && plan.apply === 'restart' && String(await mainPid()) !== journal.applying) {
           // Killed after the restart ran but before it was journaled: keepalived's main PID changed,
           // so the restart happened; restarting again would drop the VIPs a second time.
@@ -230,10 +239,12 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
         await deps.journal.record('applied');
         ledger.done('service');
       } else if (active === wantActive) {
-        throw new StepFailure(`plan is stale: keepalived on ${node} is already ${active ? 'running' : 'stopped'} — request again if still needed`);
+        const already = active ? 'running' : 'stopped';
+        throw new StepFailure(`plan is stale: keepalived on ${node} is already ${already} — request again if still needed`);
       } else {
         await deps.journal.record('applying', plan.action);
-        await mustSucceed(wantActive ? serviceStart(plan.service) : serviceStop(plan.service), `systemctl ${wantActive ? 'start' : 'stop'}`, 'service');
+        const verb = wantActive ? 'start' : 'stop';
+        await mustSucceed(wantActive ? serviceStart(plan.service) : serviceStop(plan.service), `systemctl ${verb}`, 'service');
         await deps.journal.record('applied');
       }
       await deps.progress('apply', `systemctl ${wantActive ? 'start' : 'stop'} ${plan.service} on ${node}`);
@@ -242,12 +253,15 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
     await deps.progress('waiting', `Waiting up to ${Math.round(plan.convergeTimeoutMs / 1000)}s for ${describePlacement(plan.expected)}`);
     const settled = await waitForPlacement(plan.expected, plan.convergeTimeoutMs);
     if (!settled.ok) {
-      throw new StepFailure(`VIPs did not settle within ${Math.round(plan.convergeTimeoutMs / 1000)}s: expected ${describePlacement(plan.expected)}, found ${describePlacement(settled.placement)}`);
+      const within = `within ${Math.round(plan.convergeTimeoutMs / 1000)}s`;
+      const found = describePlacement(settled.placement);
+      throw new StepFailure(`VIPs did not settle ${within}: expected ${describePlacement(plan.expected)}, found ${found}`);
     }
     const settledMs = now() - started;
     const notes = settled.notes.length ? ` (note: ${settled.notes.join('; ')})` : '';
     await deps.progress('settled', `${describePlacement(settled.placement)} after ${(settledMs / 1000).toFixed(1)}s${notes}`);
-    return { state: 'succeeded', summary: `${describePlacement(settled.placement)}${notes}`, commands, final: settled.placement, settledMs, ...extras() };
+    const summary = `${describePlacement(settled.placement)}${notes}`;
+    return { state: 'succeeded', summary, commands, final: settled.placement, settledMs, ...extras() };
   } catch (err) {
     const reason = err instanceof StepFailure ? err.message : describeError(err);
     if (ledger.nothingChanged()) {
@@ -258,7 +272,15 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
     }
     await deps.progress('failed', reason).catch(() => undefined);
     const rollback = await rollBack();
-    return { state: rollback.ok ? 'rolled_back' : 'failed', summary: `${reason}; ${rollback.report}`, error: reason, rollback: rollback.report, commands, final: rollback.placement, ...extras() };
+    return {
+      state: rollback.ok ? 'rolled_back' : 'failed',
+      summary: `${reason}; ${rollback.report}`,
+      error: reason,
+      rollback: rollback.report,
+      commands,
+      final: rollback.placement,
+      ...extras(),
+    };
   }
 
   /** Undoes what the ledger says was (or may have been) changed, and checks the VIPs are back where they were. */
@@ -282,18 +304,21 @@ export async function executePlan(request: ChangeRequest, deps: ExecutorDeps): P
       } else if (ledger.state('service') !== 'unchanged') {
         const wasActive = plan.action === 'demote';
         const active = (await probe(serviceIsActive(plan.service), 'check whether keepalived is running')).code === 0;
-        if (active !== wasActive) await mustSucceed(wasActive ? serviceStart(plan.service) : serviceStop(plan.service), 'restoring the service state', 'service', true);
+        const putBack = wasActive ? serviceStart(plan.service) : serviceStop(plan.service);
+        if (active !== wasActive) await mustSucceed(putBack, 'restoring the service state', 'service', true);
         ledger.restored('service');
       }
       const back = await waitForPlacement(plan.before, plan.convergeTimeoutMs);
       const report = back.ok
         ? `rolled back: ${ledger.describeNow()} on ${node}; ${describePlacement(back.placement)} as before`
-        : `rollback applied on ${node} (${ledger.describeNow()}) but the VIPs are not back: expected ${describePlacement(plan.before)}, ` +
+        : `rollback applied on ${node} (${ledger.describeNow()}) but the VIPs are not back: ` +
+          `expected ${describePlacement(plan.before)}, ` +
           `found ${describePlacement(back.placement)} — check the pair now (/vip status)`;
       await deps.progress(back.ok ? 'rolled_back' : 'failed', report).catch(() => undefined);
       return { ok: back.ok, report, placement: back.placement };
     } catch (err) {
-      const report = `ROLLBACK FAILED: ${describeError(err)} — ${node} now: ${ledger.describeNow()}; check ${node} by hand (backup: ${backupPath ?? 'none'})`;
+      const report = `ROLLBACK FAILED: ${describeError(err)} — ${node} now: ${ledger.describeNow()}; ` +
+        `check ${node} by hand (backup: ${backupPath ?? 'none'})`;
       await deps.progress('failed', report).catch(() => undefined);
       return { ok: false, report, placement: await readPlacement() };
     }

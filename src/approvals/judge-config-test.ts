@@ -69,14 +69,20 @@ export function judgeConfigTest(current: ConfigTestRun, candidate: ConfigTestRun
   const after = candidateOut.lines;
   const newProblems = findNewMessages(before, after, paths);
   const quoted = quote(newProblems);
-  const exit = (code: number | null, signal?: string) => (code !== null ? `exit ${code}` : signal ? `killed by ${signal}` : 'no exit code');
+  const exit = (code: number | null, signal?: string) => {
+    if (code !== null) return `exit ${code}`;
+    return signal ? `killed by ${signal}` : 'no exit code';
+  };
 
   if (candidateOut.cut && !currentOut.cut) {
     // Whatever lies past the cut is unjudged: a candidate that prints that much more is not "no worse".
-    return refuse(`keepalived -t prints far more on the new file than on the current one (over ${MAX_LINES} lines or ${MAX_STREAM_CHARS / 1024} KiB)`, newProblems);
+    const bounds = `over ${MAX_LINES} lines or ${MAX_STREAM_CHARS / 1024} KiB`;
+    return refuse(`keepalived -t prints far more on the new file than on the current one (${bounds})`, newProblems);
   }
   if (candidate.code === null && current.code !== null) {
-    return refuse(`keepalived -t did not finish on the new file (${exit(null, candidate.signal)}) but did on the current one (${exit(current.code)})${quoted ? `: ${quoted}` : ''}`, newProblems);
+    const detail = quoted ? `: ${quoted}` : '';
+    const ends = `(${exit(null, candidate.signal)}) but did on the current one (${exit(current.code)})`;
+    return refuse(`keepalived -t did not finish on the new file ${ends}${detail}`, newProblems);
   }
   if (candidate.code !== 0 && current.code === 0) {
     return refuse(`keepalived -t rejects the new file (${exit(candidate.code)}) but accepts the current one (exit 0)${quoted ? `: ${quoted}` : ''}`, newProblems);

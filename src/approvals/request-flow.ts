@@ -106,7 +106,8 @@ export class RequestFlow {
       decision = await this.decide(request, event);
     } catch (err) {
       this.deps.logger.warn({ err, requestId: request.id, user: event.user }, 'could not check approver rights');
-      await tell(`Could not check your approver rights: ${escapeHostText(describeError(err))} — react again in a moment (remove your :${normaliseReaction(event.reaction)}: and add it back).`);
+      const again = `react again in a moment (remove your :${normaliseReaction(event.reaction)}: and add it back)`;
+      await tell(`Could not check your approver rights: ${escapeHostText(describeError(err))} — ${again}.`);
       return 'unchecked';
     }
     // Slack retries (X-Slack-Retry-Num) and duplicate deliveries carry the same event_id.
@@ -119,7 +120,8 @@ export class RequestFlow {
         return decision.outcome;
       case 'expire':
         await this.expire(request.id);
-        await tell(`Request \`${request.id}\` expired; ask for a new one with \`/vip ${request.action} ${request.node}${request.vip ? ` ${request.vip}` : ''}\`.`);
+        const command = `/vip ${request.action} ${request.node}${request.vip ? ` ${request.vip}` : ''}`;
+        await tell(`Request \`${request.id}\` expired; ask for a new one with \`${command}\`.`);
         return 'refused';
       case 'approve': {
         const moved = await store.transition(request.id, ['pending'], 'approved', { approvedBy: event.user });
@@ -132,7 +134,8 @@ export class RequestFlow {
         return 'approved';
       }
       case 'reject': {
-        const moved = await store.transition(request.id, ['pending'], 'rejected', { rejectedBy: event.user, outcome: `rejected by <@${event.user}>` });
+        const patch = { rejectedBy: event.user, outcome: `rejected by <@${event.user}>` };
+        const moved = await store.transition(request.id, ['pending'], 'rejected', patch);
         if (!moved.ok) return 'duplicate';
         this.deps.metrics?.approvals.inc({ outcome: 'rejected' });
         await this.audit(moved.request, 'rejected', { by: event.user });
@@ -148,27 +151,32 @@ export class RequestFlow {
     const { access, config } = this.deps;
     const kind = classifyReaction(event.reaction, config.access);
     if (kind === 'other') {
-      const text = request.state === 'pending'
-        ? `:${normaliseReaction(event.reaction)}: does nothing on request \`${request.id}\`: approvers react with :${config.access.approveReactions[0]}: to approve, :${config.access.rejectReactions[0]}: to reject.`
-        : '';
+      const how = `approvers react with :${config.access.approveReactions[0]}: to approve, :${config.access.rejectReactions[0]}: to reject`;
+      const emoji = normaliseReaction(event.reaction);
+      const text = request.state === 'pending' ? `:${emoji}: does nothing on request \`${request.id}\`: ${how}.` : '';
       return { kind: 'tell', text, outcome: 'ignored' };
     }
     if (request.state !== 'pending') {
-      return { kind: 'tell', text: `Request \`${request.id}\` is already ${request.state}${request.approvedBy ? ` (approved by <@${request.approvedBy}>)` : ''}; nothing to do.`, outcome: 'duplicate' };
+      const by = request.approvedBy ? ` (approved by <@${request.approvedBy}>)` : '';
+      return { kind: 'tell', outcome: 'duplicate', text: `Request \`${request.id}\` is already ${request.state}${by}; nothing to do.` };
     }
     if (this.now() > request.expiresAt) return { kind: 'expire' };
     if (kind === 'approve') {
       if (event.user === request.requestedBy) {
-        return { kind: 'tell', metric: 'self_approval_refused', outcome: 'refused', text: `You asked for \`${request.id}\` yourself, so you cannot approve it: another approver has to (${this.listApprovers()}).` };
+        const others = this.listApprovers();
+        const text = `You asked for \`${request.id}\` yourself, so you cannot approve it: another approver has to (${others}).`;
+        return { kind: 'tell', metric: 'self_approval_refused', outcome: 'refused', text };
       }
       if (!(await access.isAllowed('approvers', event.user))) {
-        return { kind: 'tell', metric: 'not_approver', outcome: 'refused', text: `Only approvers (${this.listApprovers()}) can approve \`${request.id}\`; your reaction was ignored.` };
+        const text = `Only approvers (${this.listApprovers()}) can approve \`${request.id}\`; your reaction was ignored.`;
+        return { kind: 'tell', metric: 'not_approver', outcome: 'refused', text };
       }
       return { kind: 'approve' };
     }
     // Reject: approvers, or the requester changing their mind.
     if (event.user !== request.requestedBy && !(await access.isAllowed('approvers', event.user))) {
-      return { kind: 'tell', outcome: 'refused', text: `Only approvers or the requester can reject \`${request.id}\`; your reaction was ignored.` };
+      const text = `Only approvers or the requester can reject \`${request.id}\`; your reaction was ignored.`;
+      return { kind: 'tell', outcome: 'refused', text };
     }
     return { kind: 'reject' };
   }
@@ -236,7 +244,9 @@ export class RequestFlow {
         user: request.requestedBy,
         text: `Progress of request \`${request.id}\` could not be posted in its thread (${escapeHostText(describeError(err))}). ` +
           `Latest: ${text}\nFurther lines that fail are only logged; the approval message and \`/vip history\` show the outcome.`,
-      }).catch((tellErr: unknown) => this.deps.logger.warn({ err: tellErr, requestId: request.id }, 'could not tell the requester that the thread failed'));
+      }).catch((tellErr: unknown) => {
+        this.deps.logger.warn({ err: tellErr, requestId: request.id }, 'could not tell the requester that the thread failed');
+      });
     }
   }
 
@@ -260,7 +270,8 @@ export class RequestFlow {
   /** A private reply to one person; when Slack refuses it, the same words in the thread, addressed to them. */
   private async tell(request: ChangeRequest, user: string, text: string): Promise<void> {
     try {
-      await this.deps.notifier.postEphemeral({ channel: request.channel, user, text, ...(request.messageTs ? { threadTs: request.messageTs } : {}) });
+      const thread = request.messageTs ? { threadTs: request.messageTs } : {};
+      await this.deps.notifier.postEphemeral({ channel: request.channel, user, text, ...thread });
     } catch (err) {
       this.deps.logger.warn({ err, requestId: request.id }, 'could not reply privately; replying in the thread');
       await this.thread(request, `<@${user}> ${text}`);

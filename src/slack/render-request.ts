@@ -282,7 +282,9 @@ function renderOutcome(r: ChangeRequest, state: RequestState, outcome: Execution
   const out: KnownBlock[] = [section(clipLines(lines.join('\n'), SLACK_LIMITS.sectionText))];
 
   const placement = ['*Where the VIPs are now*'];
-  for (const [vip, expected, final] of pairPlacements(r.plan.expected, outcome.final)) placement.push(describeFinalHolders(vip, expected, final, outcome.unreadNodes ?? []));
+  for (const [vip, expected, final] of pairPlacements(r.plan.expected, outcome.final)) {
+    placement.push(describeFinalHolders(vip, expected, final, outcome.unreadNodes ?? []));
+  }
   if (placement.length > 1) out.push(section(placement.join('\n')));
 
   if (outcome.commands.length) {
