@@ -31,6 +31,9 @@ import { createBoltApp, createHttpReceiver, createSocketModeReceiver, type BoltA
 import { RedisReplayMemory } from './slack/replay-guard.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 import { createStatusCollector } from './status/collect-status.ts';
+import { createWatchStore, type WatchStore } from './status/watch-store.ts';
+import { warningGauge } from './status/watch.ts';
+import { serveRoutes, type Route } from './http-routes.ts';
 
 export type Role = 'all' | 'bot' | 'worker';
 
@@ -159,7 +162,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Memory history: samples in Redis under the queue prefix, taken over the same SSH pool.
     const mem = createMemoryRuntime({ redis, prefix, config, runner: pool, logger, onConnection: (c) => health.watch('memory-writer', c) });
     memory = mem;
-    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, ...workerFlow, runner: pool, memory: mem.deps };
+    const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, ...workerFlow, runner: pool, memory: mem.deps, watch: createWatchStore(redis, prefix) };
     const workerOptions = { connection: redis, prefix, health, tombstones: redis };
     workers = [
       createJobWorker(readJobs, deps, { ...workerOptions, queueName: READ_QUEUE }),
@@ -170,13 +173,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     recoverySteps.push({ name: 'memory schedulers', run: () => mem.reconcile(workerSide.reads.queue, { quiet: true }) });
   }
   const recovery = await reapplyOnReady(redis, { prefix, steps: recoverySteps, logger: logger.child({ component: 'redis' }) });
+  // vipbot_warnings comes from the watch's state in Redis, so every process reports the same series.
+  const watchState = createWatchStore(commandRedis, prefix);
+  let workerServer: { close(): Promise<void> } | undefined;
+  if (role === 'worker') {
+    // A worker serves /healthz and /metrics too (its SSH latency and job metrics live in this process).
+    const routes: Route[] = [
+      { path: '/healthz', handler: () => healthReport(commandRedis, address, config) },
+      { path: '/metrics', handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, commandSide.reads, watchState) }) },
+    ];
+    const served = await serveRoutes(env.PORT, routes);
+    workerServer = served;
+    port = served.port;
+    logger.info({ role, port }, 'vipbot worker serving /healthz and /metrics');
+  }
 
   if (role === 'all' || role === 'bot') {
     const botFlow = makeFlow(commandRedis, commandSide);
     const dispatcher = new CommandDispatcher({ config, commands, access, queue: commandSide.reads, logger, metrics });
     const routes = [
       { path: '/healthz', method: 'GET' as const, handler: () => healthReport(commandRedis, address, config) },
-      { path: '/metrics', method: 'GET' as const, handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, commandSide.reads) }) },
+      { path: '/metrics', method: 'GET' as const, handler: async () => ({ status: 200, contentType: metrics.registry.contentType, body: await collectMetrics(metrics, commandSide.reads, watchState) }) },
     ];
     const receiver = options.receiver
       ?? (env.SLACK_APP_TOKEN
@@ -194,6 +211,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     health.stop();
+    await workerServer?.close();
     await shutDown({
       // The last half second is the process's own exit (cli.ts exits at shutdownGrace regardless).
       graceMs: Math.max(1_000, config.shutdownGrace - 500),
@@ -239,10 +257,16 @@ async function healthReport(commandRedis: Redis, address: string, config: Vipbot
   return { status: ok ? 200 : 503, contentType: 'application/json', body: JSON.stringify(body) };
 }
 
-async function collectMetrics(metrics: Metrics, queue: BullJobQueue): Promise<string> {
+async function collectMetrics(metrics: Metrics, queue: BullJobQueue, watch: WatchStore): Promise<string> {
   try {
-    const counts = await withDeadline(queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'), ROUTE_REDIS_BOUND_MS, 'job counts');
+    const [counts, state] = await withDeadline(
+      Promise.all([queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'), watch.load()]),
+      ROUTE_REDIS_BOUND_MS,
+      'job counts and watch state',
+    );
     for (const [state, n] of Object.entries(counts)) metrics.jobsByState.set({ queue: queue.queue.name, state }, n);
+    metrics.warnings.reset();
+    for (const w of warningGauge(state)) metrics.warnings.set({ cluster: w.cluster, code: w.code }, w.value);
   } catch {
     // Redis down: /healthz and vipbot_redis_up say so; metrics still answer with what the process knows.
   }

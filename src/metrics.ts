@@ -10,6 +10,8 @@ export class Metrics {
   readonly sshLatency = new Histogram({ name: 'vipbot_ssh_command_seconds', help: 'Node command latency over SSH', labelNames: ['command'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30], registers: [this.registry] });
   readonly sshErrors = new Counter({ name: 'vipbot_ssh_errors_total', help: 'SSH failures by code', labelNames: ['code'] as const, registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'vipbot_redis_up', help: '1 while Redis answers, 0 during an outage', registers: [this.registry] });
+  /** From the status watch's last round (SPEC §9): 1 per cluster and warning code present; for alert rules. */
+  readonly warnings = new Gauge({ name: 'vipbot_warnings', help: 'Warnings the status watch sees now, by cluster and code', labelNames: ['cluster', 'code'] as const, registers: [this.registry] });
   readonly approvals = new Counter({ name: 'vipbot_approvals_total', help: 'Approval decisions', labelNames: ['outcome'] as const, registers: [this.registry] });
 
   constructor(opts: { defaults?: boolean } = {}) {

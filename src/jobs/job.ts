@@ -14,6 +14,7 @@ import type { RequestStore } from '../approvals/request-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { NodeRunner } from '../status/collect-node-facts.ts';
 import type { MemoryDeps } from '../memory/memory-runtime.ts';
+import type { WatchStore } from '../status/watch-store.ts';
 
 /** Collects live facts and analyses them (src/status/). */
 export interface StatusCollector {
@@ -35,6 +36,8 @@ export interface JobDeps {
   runner: NodeRunner;
   /** Memory history: the Redis store and the SSH sampler (absent where memory jobs do not run). */
   memory?: MemoryDeps;
+  /** The status watch's last warning set (absent where the watch does not run). */
+  watch?: WatchStore;
   now?: () => number;
 }
 

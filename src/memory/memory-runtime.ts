@@ -46,7 +46,7 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
   return {
     deps: { store, sampler },
     // Quiet on a reconnect: the recovery logs one line for everything it re-applied.
-    reconcile: (queue, o) => reconcileMemorySchedulers(queue, config.memory, o?.quiet ? {} : { logger: log }),
+    reconcile: (queue, o) => reconcileMemorySchedulers(queue, config.memory, { ...(o?.quiet ? {} : { logger: log }), ...(config.status ? { watch: config.status } : {}) }),
     close: () => store.close(),
   };
 }

@@ -14,7 +14,10 @@ export const MEMORY_SAMPLE_SCHEDULER = 'memory-sample';
 /** The daily summary to `memory.dailySummary.channel`. */
 export const MEMORY_DAILY_SCHEDULER = 'memory-daily';
 /** Every scheduler id this module owns; others on the queue are left alone. */
-export const MEMORY_SCHEDULER_IDS: readonly string[] = [MEMORY_SAMPLE_SCHEDULER, MEMORY_DAILY_SCHEDULER];
+/** The status watch (config `status`), reconciled with the memory schedulers on the same queue. */
+export const STATUS_WATCH_SCHEDULER = 'status-watch';
+/** Every scheduler id vipbot manages: one the config no longer asks for is removed. */
+export const MEMORY_SCHEDULER_IDS: readonly string[] = [MEMORY_SAMPLE_SCHEDULER, MEMORY_DAILY_SCHEDULER, STATUS_WATCH_SCHEDULER];
 
 /** The part of `memory` in vipbot.yaml the schedulers follow. */
 export interface MemoryScheduleConfig {
@@ -60,6 +63,12 @@ export interface ExistingScheduler {
  */
 export function nextSampleTime(now: number, everyMs: number): number {
   return Math.ceil(now / everyMs) * everyMs;
+}
+
+/** The status watch's scheduler when the config has `status: {every, channel}`: its first round at once. */
+export function desiredWatchScheduler(watch: { every: number } | undefined, now: number): DesiredScheduler[] {
+  if (!watch) return [];
+  return [{ id: STATUS_WATCH_SCHEDULER, repeat: { every: watch.every, startDate: now }, template: { name: 'status-watch', data: {}, opts: SCHEDULED_JOB_OPTS } }];
 }
 
 /** The schedulers the config asks for. `now` places the first sample on the next slot. */

@@ -3,7 +3,7 @@
  * `timezone`, `channel` or `sampleEvery` takes effect on restart and nothing stale is left behind.
  */
 import type { Logger } from '../logger.ts';
-import { desiredMemorySchedulers, planSchedulerChanges, type DesiredScheduler, type ExistingScheduler, type MemoryScheduleConfig } from './schedule.ts';
+import { desiredMemorySchedulers, desiredWatchScheduler, planSchedulerChanges, type DesiredScheduler, type ExistingScheduler, type MemoryScheduleConfig } from './schedule.ts';
 
 /** The BullMQ Queue methods used (a real `Queue` fits). */
 export interface SchedulerQueue {
@@ -16,10 +16,11 @@ export interface SchedulerQueue {
 export async function reconcileMemorySchedulers(
   queue: SchedulerQueue,
   memory: MemoryScheduleConfig,
-  options: { logger?: Pick<Logger, 'info'>; now?: number } = {},
+  options: { logger?: Pick<Logger, 'info'>; now?: number; watch?: { every: number } } = {},
 ): Promise<{ upserted: string[]; removed: string[] }> {
   const existing = await queue.getJobSchedulers();
-  const plan = planSchedulerChanges(existing, desiredMemorySchedulers(memory, options.now ?? Date.now()));
+  const now = options.now ?? Date.now();
+  const plan = planSchedulerChanges(existing, [...desiredMemorySchedulers(memory, now), ...desiredWatchScheduler(options.watch, now)]);
   for (const id of plan.remove) {
     await queue.removeJobScheduler(id);
     options.logger?.info({ scheduler: id }, 'memory scheduler removed (no longer in the config)');

@@ -4,6 +4,7 @@
  * outcome. A job whose add the command side reported as failed (a tombstoned `enqueueToken`, see
  * job-queue.ts) is dropped unrun: its requester was told nothing was queued.
  */
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { AnyJobDefinition, JobDeps } from '../jobs/job.ts';
 import { isVipbotError } from '../errors.ts';
@@ -102,6 +103,8 @@ export function createJobWorker(jobs: readonly AnyJobDefinition[], deps: JobDeps
     {
       connection: options.connection,
       prefix: options.prefix,
+      // Recorded on each job as processedBy: which process ran it (scale-out, post-mortems).
+      name: `${hostname()}:${process.pid}`,
       concurrency: options.concurrency ?? 8,
       autorun: true,
       ...(options.changeQueue ? { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 } : {}),
