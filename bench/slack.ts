@@ -6,6 +6,7 @@
 import { Agent, request } from 'node:http';
 import type { LocalWebApi, RecordedCall } from '../src/slack/local-web-api.ts';
 import { signSlackRequest, slashCommandBody } from '../test/support/slack-signing.ts';
+import { uniqueTrigger } from '../test/support/unique-trigger.ts';
 
 export interface CommandResponse {
   status: number;
@@ -24,7 +25,7 @@ export class SlashClient {
 
   /** POSTs `/vip <text>` signed as Slack signs it; the latency covers request to full response. */
   command(text: string, timeoutMs = 10_000): Promise<CommandResponse> {
-    const body = slashCommandBody({ text, userId: 'U0OPER1', channelId: 'C0VIPOPS', responseUrl: this.responseUrl });
+    const body = uniqueTrigger(slashCommandBody({ text, userId: 'U0OPER1', channelId: 'C0VIPOPS', responseUrl: this.responseUrl }));
     const headers = {
       'content-type': 'application/x-www-form-urlencoded',
       'content-length': String(Buffer.byteLength(body)),

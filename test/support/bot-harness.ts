@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../src/logger.ts';
 import { startRuntime, type Role, type Runtime } from '../../src/main.ts';
 import { LocalWebApi, type RecordedCall } from '../../src/slack/local-web-api.ts';
 import { signSlackRequest, slashCommandBody } from './slack-signing.ts';
+import { uniqueTrigger } from './unique-trigger.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -45,7 +46,7 @@ export async function startBotHarness(opts: { configPath?: string; config?: Vipb
   return {
     url, webApi, runtime, config, prefix,
     async command(text, o = {}) {
-      const body = slashCommandBody({ text, userId: o.userId ?? 'U0OPER1', channelId: o.channelId ?? 'C0VIPOPS', responseUrl: webApi.responseUrl });
+      const body = uniqueTrigger(slashCommandBody({ text, userId: o.userId ?? 'U0OPER1', channelId: o.channelId ?? 'C0VIPOPS', responseUrl: webApi.responseUrl }));
       const res = await fetch(`${url}/slack/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, o.secret ?? SIGNING_SECRET, o.timestamp) },
