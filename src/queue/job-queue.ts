@@ -81,7 +81,9 @@ export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: Fai
   const timeoutMs = failFast.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    // After a stretch without CPU, timers run before the socket is read: give the reply that may be
+    // waiting there one turn of I/O first, or a busy bot would refuse adds Redis already confirmed.
+    timer = setTimeout(() => setImmediate(() => resolve('timeout')), timeoutMs);
   });
   const added = queue.add(name, { ...data, [ENQUEUE_TOKEN_FIELD]: token }, opts);
   try {

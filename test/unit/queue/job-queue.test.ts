@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { JobsOptions } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { VipbotError } from '../../../src/errors.ts';
@@ -23,6 +26,9 @@ class FakeRedis implements FailFastRedis {
     return Promise.resolve('OK');
   }
 }
+
+const ECHO_SERVER = `const s = require('node:net').createServer((c) => c.on('data', () => c.write('+OK\\r\\n')));
+s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));`;
 
 const REFUSAL = 'queue unavailable — Redis at 127.0.0.1:6390 is not answering, so nothing was queued — try again when Redis is back (operators: check that Redis is running and reachable)';
 
@@ -76,5 +82,29 @@ describe('addOrRefuse (command-side enqueue)', () => {
     expect(a).not.toEqual(b);
     expect(queue.adds.map((x) => x.opts)).toEqual([{ jobId: 'abc' }, { jobId: 'abc' }]);
     expect(redis.sets).toEqual([]);
+  });
+
+  it('a busy bot does not refuse an add Redis confirmed while the bot had no CPU (the reply in the socket wins)', async () => {
+    // A loopback "Redis" in another process (it must answer while this one is busy) that answers at once.
+    const server = spawn(process.execPath, ['-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [port] = (await once(server.stdout, 'data')) as [Buffer];
+    const socket = connect(Number(String(port).trim()), '127.0.0.1');
+    await once(socket, 'connect');
+    try {
+      const queue: QueueAdd = {
+        add: () => {
+          const reply = once(socket, 'data').then(() => ({ id: '7' }));
+          socket.write('add\r\n');
+          // The event loop is held past the bound (GC pause, CPU starvation); the answer arrives meanwhile.
+          const until = performance.now() + 300;
+          while (performance.now() < until) { /* busy */ }
+          return reply;
+        },
+      };
+      expect(await addOrRefuse(queue, 'vb', { redis: new FakeRedis('ready'), address: '127.0.0.1:6390', timeoutMs: 100 }, 'status', {}, {})).toEqual({ id: '7' });
+    } finally {
+      socket.destroy();
+      server.kill();
+    }
   });
 });
