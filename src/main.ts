@@ -22,8 +22,8 @@ import type { Logger } from './logger.ts';
 import { createMemoryRuntime, type MemoryRuntime } from './memory/memory-runtime.ts';
 import { Metrics } from './metrics.ts';
 import { BullJobQueue, changeQueueName, READ_QUEUE } from './queue/job-queue.ts';
-import { createCommandRedis, createWorkerRedis, waitForReady, withDeadline } from './queue/redis-connections.ts';
-import { RedisHealth, redisAddress } from './queue/redis-health.ts';
+import { createCommandRedis, createWorkerRedis, describeRedisTarget, redisTargetFromEnv, waitForReady, withDeadline } from './queue/redis-connections.ts';
+import { RedisHealth } from './queue/redis-health.ts';
 import { reapplyOnReady, type RecoveryStep } from './queue/redis-recovery.ts';
 import { createJobWorker } from './queue/worker.ts';
 import { shutDown } from './shutdown.ts';
@@ -87,10 +87,11 @@ interface QueueSet {
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { env, config, logger, role } = options;
   const metrics = new Metrics();
-  const address = redisAddress(env.REDIS_URL);
+  const target = redisTargetFromEnv(env);
+  const address = describeRedisTarget(target);
   const health = new RedisHealth(address, logger.child({ component: 'redis' }), { onChange: (up) => metrics.redisUp.set(up ? 1 : 0) });
-  const redis = createWorkerRedis(env.REDIS_URL);
-  const commandRedis = createCommandRedis(env.REDIS_URL);
+  const redis = createWorkerRedis(target);
+  const commandRedis = createCommandRedis(target);
   health.watch('worker', redis);
   health.watch('command', commandRedis);
   await Promise.all([waitForReady(redis), waitForReady(commandRedis)]);
@@ -111,7 +112,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // global concurrency of 1 is the per-cluster lock across every worker process. Each side has its
   // own set: the command side's refuses within the ack bound, the worker side's waits for Redis.
   const makeQueues = (connection: Redis, failFast: boolean): QueueSet => {
-    const opts = { connection, prefix, ...(failFast ? { failFast: { redis: connection, address } } : {}) };
+    // With Sentinel an add counts once a replica has it: it then survives a failover (job-queue.ts).
+    const replicas = target.kind === 'sentinel' ? { minReplicas: 1 } : {};
+    const opts = { connection, prefix, ...(failFast ? { failFast: { redis: connection, address, ...replicas } } : {}) };
     const reads = new BullJobQueue(opts);
     const changes = new Map(config.clusters.map((c) => [c.name, new BullJobQueue(opts, changeQueueName(c.name))]));
     const all = [reads, ...changes.values()];
@@ -163,7 +166,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const mem = createMemoryRuntime({ redis, prefix, config, runner: pool, logger, onConnection: (c) => health.watch('memory-writer', c) });
     memory = mem;
     const deps: JobDeps = { config, notifier, status: createStatusCollector(config, pool), logger, metrics, ...workerFlow, runner: pool, memory: mem.deps, watch: createWatchStore(redis, prefix) };
-    const workerOptions = { connection: redis, prefix, health, tombstones: redis };
+    const workerOptions = { connection: redis, prefix, health, tombstones: redis, ...(target.kind === 'sentinel' ? { exactlyOnce: { redis } } : {}) };
     workers = [
       createJobWorker(readJobs, deps, { ...workerOptions, queueName: READ_QUEUE }),
       ...[...workerSide.changes.values()].map((q) => createJobWorker(changeJobs, deps, { ...workerOptions, queueName: q.queue.name, concurrency: 1, changeQueue: true })),

@@ -32,6 +32,8 @@ export interface JobQueue {
 export interface FailFastRedis {
   readonly status: string;
   set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;
+  /** WAIT numreplicas timeout: how many replicas have every write so far (used with `minReplicas`). */
+  wait?(replicas: number, timeoutMs: number): Promise<number>;
 }
 
 export interface FailFastOptions {
@@ -41,6 +43,12 @@ export interface FailFastOptions {
   address: string;
   /** The whole add gets this long (default 600 ms: the ack is due within 1 s). */
   timeoutMs?: number;
+  /**
+   * Redis Sentinel: an add counts only once this many replicas have it (WAIT). Replication is
+   * asynchronous; an add that reached only a master about to lose a failover would vanish after the
+   * user was told it was queued. Unconfirmed, it is refused and tombstoned like a stalled one.
+   */
+  minReplicas?: number;
 }
 
 export interface QueueOptions {
@@ -59,6 +67,10 @@ export function refusedEnqueueKey(prefix: string, token: string): string {
 export const ENQUEUE_TOKEN_FIELD = 'enqueueToken';
 const TOMBSTONE_TTL_MS = 7 * 86_400_000;
 const DEFAULT_ENQUEUE_TIMEOUT_MS = 600;
+/** WAIT bound for a Sentinel add: replicas on a healthy link answer in well under a millisecond. */
+const REPLICATION_WAIT_MS = 300;
+
+class NotReplicatedError extends Error {}
 
 /** The BullMQ call enqueue makes (a real `Queue` fits; unit tests pass a fake). */
 export interface QueueAdd {
@@ -72,7 +84,9 @@ export interface QueueAdd {
 export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: FailFastOptions, name: string, data: Record<string, unknown>, opts: JobsOptions): Promise<{ id: string }> {
   const refusal = (cause?: unknown): VipbotError => new VipbotError(
     'queue_unavailable',
-    `queue unavailable — Redis at ${failFast.address} is not answering, so nothing was queued`,
+    cause instanceof NotReplicatedError
+      ? `queue unavailable — Redis at ${failFast.address} is failing over (the add reached no replica), so nothing was queued`
+      : `queue unavailable — Redis at ${failFast.address} is not answering, so nothing was queued`,
     'try again when Redis is back (operators: check that Redis is running and reachable)',
     { cause },
   );
@@ -89,6 +103,10 @@ export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: Fai
   try {
     const result = await Promise.race([added, timedOut]);
     if (result === 'timeout') throw new Error(`Redis did not confirm the add within ${timeoutMs} ms`);
+    if (failFast.minReplicas) {
+      const replicated = (await failFast.redis.wait?.(failFast.minReplicas, REPLICATION_WAIT_MS)) ?? 0;
+      if (replicated < failFast.minReplicas) throw new NotReplicatedError(`the add reached ${replicated} of ${failFast.minReplicas} replica(s) within ${REPLICATION_WAIT_MS} ms`);
+    }
     return { id: String(result.id) };
   } catch (err) {
     // The add may be waiting in Redis's input: the tombstone goes right behind it. Its own failure is

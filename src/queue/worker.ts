@@ -11,6 +11,7 @@ import { isVipbotError } from '../errors.ts';
 import { ReplyTarget } from '../jobs/reply-target.ts';
 import { ENQUEUE_TOKEN_FIELD, READ_QUEUE, refusedEnqueueKey } from './job-queue.ts';
 import type { RedisHealth } from './redis-health.ts';
+import { onceNotifier, type ClaimRedis } from './once-notifier.ts';
 
 /** Where the worker looks for tombstones of refused adds (a real ioredis `Redis` fits). */
 export interface TombstoneReader {
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   /** Connection errors go here (logged once per outage) instead of one log line each. */
   health?: Pick<RedisHealth, 'noteError'>;
   tombstones?: TombstoneReader;
+  /** Redis Sentinel: Slack calls once per job across a failover (claims confirmed by a replica). */
+  exactlyOnce?: { redis: ClaimRedis };
 }
 
 /** The parts of a BullMQ Job the processor reads (a real `Job` fits). */
@@ -39,7 +42,7 @@ export type RunnableJob = Pick<Job, 'name' | 'id' | 'data' | 'attemptsMade'>;
 const ISSUES_SHOWN = 3;
 
 /** The processor a Worker runs: tombstone check, schema check, then the job's own `process`. */
-export function createJobProcessor(jobs: readonly AnyJobDefinition[], deps: JobDeps, options: Pick<WorkerOptions, 'prefix' | 'tombstones'>) {
+export function createJobProcessor(jobs: readonly AnyJobDefinition[], deps: JobDeps, options: Pick<WorkerOptions, 'prefix' | 'tombstones' | 'exactlyOnce' | 'queueName'>) {
   const byName = new Map(jobs.map((j) => [j.name, j]));
   return async (job: RunnableJob, signal?: AbortSignal): Promise<unknown> => {
     const log = deps.logger.child({ jobId: job.id, job: job.name });
@@ -65,7 +68,10 @@ export function createJobProcessor(jobs: readonly AnyJobDefinition[], deps: JobD
     }
     const end = deps.metrics?.jobDuration.startTimer({ job: job.name });
     try {
-      const result: unknown = await definition.process(parsed.data, deps, {
+      // With Sentinel, each Slack call of the job happens once however often the job runs (once-notifier.ts).
+      const once = options.exactlyOnce;
+      const runDeps = once ? { ...deps, notifier: onceNotifier(deps.notifier, once.redis, `${options.prefix}:once:${options.queueName ?? READ_QUEUE}:${String(job.id)}`) } : deps;
+      const result: unknown = await definition.process(parsed.data, runDeps, {
         jobId: String(job.id),
         attempt: job.attemptsMade + 1,
         signal: signal ?? new AbortController().signal,

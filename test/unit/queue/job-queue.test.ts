@@ -20,7 +20,11 @@ class FakeQueue implements QueueAdd {
 
 class FakeRedis implements FailFastRedis {
   readonly sets: Array<[string, string, string, number]> = [];
+  replicas = 1;
   constructor(public status: string) {}
+  wait(): Promise<number> {
+    return Promise.resolve(this.replicas);
+  }
   set(key: string, value: string, px: 'PX', ms: number): Promise<unknown> {
     this.sets.push([key, value, px, ms]);
     return Promise.resolve('OK');
@@ -55,6 +59,18 @@ describe('addOrRefuse (command-side enqueue)', () => {
     expect(typeof token).toBe('string');
     expect(queue.adds).toEqual([{ name: 'status', data: { target: { kind: 'all' }, [ENQUEUE_TOKEN_FIELD]: token }, opts: {} }]);
     expect(redis.sets).toEqual([[refusedEnqueueKey('vb', String(token)), '1', 'PX', 7 * 86_400_000]]);
+  });
+
+  it('with Sentinel (minReplicas), an add no replica confirms is refused as a failover and tombstoned', async () => {
+    const queue = new FakeQueue('ok');
+    const redis = new FakeRedis('ready');
+    redis.replicas = 0;
+    const failFast = { redis, address: 'master vipbot via sentinels 127.0.0.1:26379', minReplicas: 1 };
+    const refusal = await refusalOf(addOrRefuse(queue, 'vb', failFast, 'status', {}, {}));
+    expect(refusal.text).toMatch(/^queue unavailable — Redis at master vipbot via sentinels 127\.0\.0\.1:26379 is failing over \(the add reached no replica\), so nothing was queued — /);
+    expect(redis.sets.map(([key]) => key)).toEqual([refusedEnqueueKey('vb', String(queue.adds[0]!.data[ENQUEUE_TOKEN_FIELD]))]);
+    redis.replicas = 1;
+    expect(await addOrRefuse(queue, 'vb', failFast, 'status', {}, {})).toEqual({ id: '42' });
   });
 
   it('a connection that is not ready refuses at once and sends nothing', async () => {
