@@ -11,7 +11,7 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import { z } from 'zod';
 import { neverRan } from '../approvals/change-ledger.ts';
 import type { ExecutionStep } from '../approvals/execute-plan.ts';
-import { escapeHost, escapeMrkdwn } from './escape.ts';
+import { escapeHost, escapeHostText } from './escape.ts';
 import { Action, FINAL_STATES, RequestState, type ChangeRequest, type CommandRecord, type ExecutionOutcome, type Plan, type PreCheck, type VipPlacement } from '../approvals/types.ts';
 
 /** Slack's hard limits for the blocks this file builds. */
@@ -84,7 +84,7 @@ export function renderApprovalMessage(
   blocks.push(fieldsSection(describeFields(request)));
   blocks.push(section(describePlan(plan)));
   if (plan.diff) {
-    const where = plan.configPath ? ` (\`${escapeHost(plan.configPath)}\`)` : '';
+    const where = plan.configPath ? ` (\`${escapeHostText(plan.configPath)}\`)` : '';
     blocks.push(section(renderCodeSection(`*Config change*${where}`, plan.diff.replace(/\n$/, '').split('\n'), 'the audit log keeps the full diff')));
   }
   if (plan.commands.length) {
@@ -130,14 +130,14 @@ export function renderRefusal(plan: Plan): string {
   const what = `${plan.action} ${plan.node}${plan.vip ? ` (${plan.vip})` : ''} on ${plan.cluster}`;
   const lines: string[] = [];
   if (plan.noop) {
-    lines.push(`:information_source: Nothing to do for \`${what}\`: ${escapeHost(plan.refusal ?? 'the hosts are already as asked')}`);
+    lines.push(`:information_source: Nothing to do for \`${what}\`: ${escapeHostText(plan.refusal ?? 'the hosts are already as asked')}`);
   } else {
-    lines.push(`:no_entry: Cannot ${what}: ${escapeHost(plan.refusal ?? 'a pre-check failed')}`);
+    lines.push(`:no_entry: Cannot ${what}: ${escapeHostText(plan.refusal ?? 'a pre-check failed')}`);
   }
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     lines.push('Checks that did not pass:');
-    for (const c of failed) lines.push(`${checkEmoji(c)} ${escapeHost(c.message)}`);
+    for (const c of failed) lines.push(`${checkEmoji(c)} ${escapeHostText(c.message)}`);
   }
   lines.push(`What would work: ${suggestAlternative(plan)}`);
   return clip(lines.join('\n'), SLACK_LIMITS.sectionText);
@@ -176,7 +176,7 @@ const MAX_STEP_DETAIL = 400;
 
 /** One thread line for an execution step: emoji and what happened, folded to one line, cut, host text escaped. */
 export function formatStep(step: ExecutionStep, detail: string): string {
-  return `${STEP_EMOJI[step]} ${escapeMrkdwn(clipOneLine(detail, MAX_STEP_DETAIL))}`;
+  return `${STEP_EMOJI[step]} ${escapeHostText(clipOneLine(detail, MAX_STEP_DETAIL))}`;
 }
 
 function describeAction(r: Pick<ChangeRequest, 'action' | 'node' | 'vip'>): string {
@@ -230,7 +230,7 @@ function describeFields(r: ChangeRequest): string[] {
 
 function describePlan(plan: Plan): string {
   const lines = ['*Plan*'];
-  if (plan.noop) lines.push(`• Nothing to change${plan.refusal ? `: ${escapeHost(plan.refusal)}` : ''}`);
+  if (plan.noop) lines.push(`• Nothing to change${plan.refusal ? `: ${escapeHostText(plan.refusal)}` : ''}`);
   for (const [vip, before, expected] of pairPlacements(plan.before, plan.expected)) {
     const moves = !samePlacement(before, expected);
     lines.push(moves ? `• VIP \`${vip}\`: ${formatHolders(before)} :arrow_right: *${formatHolders(expected)}*` : `• VIP \`${vip}\`: stays on ${formatHolders(expected)}`);
@@ -259,7 +259,7 @@ function describeInstructions(r: ChangeRequest, access: ApprovalReactions): stri
 }
 
 function renderChecks(checks: readonly PreCheck[]): string {
-  const lines = checks.map((c) => `${checkEmoji(c)} ${escapeHost(c.message)}`);
+  const lines = checks.map((c) => `${checkEmoji(c)} ${escapeHostText(c.message)}`);
   const { kept, cut } = fitLines(lines, SLACK_LIMITS.sectionText - 100);
   return ['*Pre-checks*', ...kept, ...(cut ? [`…${cut} more not shown`] : [])].join('\n');
 }
@@ -271,14 +271,14 @@ function checkEmoji(c: PreCheck): string {
 
 function renderOutcome(r: ChangeRequest, state: RequestState, outcome: ExecutionOutcome | undefined): KnownBlock[] {
   if (state === 'rejected' || state === 'expired' || state === 'cancelled') {
-    return [section(`Nothing was changed on the hosts.${r.outcome ? ` ${escapeHost(r.outcome)}` : ''}`)];
+    return [section(`Nothing was changed on the hosts.${r.outcome ? ` ${escapeHostText(r.outcome)}` : ''}`)];
   }
-  if (!outcome) return r.outcome ? [section(`*Outcome*\n${escapeHost(r.outcome)}`)] : [];
-  const lines = [`*Outcome*`, escapeHost(outcome.summary)];
+  if (!outcome) return r.outcome ? [section(`*Outcome*\n${escapeHostText(r.outcome)}`)] : [];
+  const lines = [`*Outcome*`, escapeHostText(outcome.summary)];
   if (outcome.settledMs !== undefined) lines.push(`Settled in ${formatDuration(outcome.settledMs)}.`);
-  if (outcome.error && !outcome.summary.includes(outcome.error)) lines.push(`:x: *Error:* ${escapeHost(outcome.error)}`);
-  if (outcome.rollback) lines.push(`:leftwards_arrow_with_hook: *Rollback:* ${escapeHost(outcome.rollback)}`);
-  if (outcome.backupPath) lines.push(`Backup: \`${escapeHost(outcome.backupPath)}\``);
+  if (outcome.error && !outcome.summary.includes(outcome.error)) lines.push(`:x: *Error:* ${escapeHostText(outcome.error)}`);
+  if (outcome.rollback) lines.push(`:leftwards_arrow_with_hook: *Rollback:* ${escapeHostText(outcome.rollback)}`);
+  if (outcome.backupPath) lines.push(`Backup: \`${escapeHostText(outcome.backupPath)}\``);
   const out: KnownBlock[] = [section(clipLines(lines.join('\n'), SLACK_LIMITS.sectionText))];
 
   const placement = ['*Where the VIPs are now*'];

@@ -274,7 +274,8 @@ describe('renderApprovalMessage', () => {
     const msg = renderApprovalMessage(makeRequest({ node: long, plan }), ACCESS, NOW);
     expect(header(msg.blocks)).toHaveLength(SLACK_LIMITS.headerText);
     expect(header(msg.blocks).endsWith('…')).toBe(true);
-    expect(blocksToText(msg.blocks)).toContain('⛔ script printed &lt;@U0EVIL&gt; &amp; `\u200b`\u200b`');
+    // Host text outside code blocks goes through escapeHostText: no mention, and no backtick of the host's is live.
+    expect(blocksToText(msg.blocks)).toContain('⛔ script printed &lt;@U0EVIL&gt; &amp; ˋˋˋ');
     expectWithinSlackLimits(msg.blocks);
   });
 
