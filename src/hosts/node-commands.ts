@@ -41,6 +41,8 @@ export const CommandId = z.enum([
   'install-config',
   'copy-owner',
   'copy-mode',
+  'keepalived-version',
+  'sudo-check',
 ]);
 export type CommandId = z.infer<typeof CommandId>;
 
@@ -58,6 +60,8 @@ export interface NodeCommand {
   readonly runGroup?: string;
   /** True when the command changes the host (the job audits and never blindly retries these). */
   readonly mutates: boolean;
+  /** Run as the SSH user even with `ssh.sudo` (it asks sudo itself: `sudo -n -l`). */
+  readonly asSshUser?: boolean;
 }
 
 /** One documented command, for the README and the sudoers example. */
@@ -68,7 +72,7 @@ export interface CommandTemplate {
   /** Where the program usually lives (Debian 12 / RHEL 9); sudoers needs full paths. */
   program: string;
   mutates: boolean;
-  runs: 'as the SSH user (or root with sudo)' | 'as the vrrp_script user';
+  runs: 'as the SSH user (or root with sudo)' | 'as the vrrp_script user' | 'as the SSH user (never through sudo)';
   purpose: string;
 }
 
@@ -127,6 +131,8 @@ const CATALOG: Record<CommandId, Omit<CommandTemplate, 'id'>> = {
   'install-config': { template: ['mv', '-f', '--', '<stagingPath>', '<configPath>'], program: '/usr/bin/mv', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'replace the config atomically (rename in one directory)' },
   'copy-owner': { template: ['chown', '--reference=<configPath>', '--', '<stagingPath>'], program: '/usr/bin/chown', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'give the staged file the config\'s owner' },
   'copy-mode': { template: ['chmod', '--reference=<configPath>', '--', '<stagingPath>'], program: '/usr/bin/chmod', mutates: true, runs: 'as the SSH user (or root with sudo)', purpose: 'give the staged file the config\'s mode' },
+  'keepalived-version': { template: ['keepalived', '--version'], program: '/usr/sbin/keepalived', mutates: false, runs: 'as the SSH user (or root with sudo)', purpose: 'vipbot doctor: which keepalived the node runs' },
+  'sudo-check': { template: ['sudo', '-n', '-l', '--', '<node command…>'], program: '/usr/bin/sudo', mutates: false, runs: 'as the SSH user (never through sudo)', purpose: 'vipbot doctor: would sudo -n allow this node command (lists it, runs nothing)' },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -190,11 +196,12 @@ function check<T>(schema: z.ZodType<T>, value: unknown, id: CommandId, what: str
 // Identity set of commands built here: `wrapCommand` (and so the pool) refuses any other object.
 const issued = new WeakSet<NodeCommand>();
 
-function issue(id: CommandId, argv: string[], extra: { stdin?: string; runAs?: string; runGroup?: string } = {}): NodeCommand {
+function issue(id: CommandId, argv: string[], extra: { stdin?: string; runAs?: string; runGroup?: string; asSshUser?: boolean } = {}): NodeCommand {
   const command: NodeCommand = Object.freeze({
     id,
     argv: Object.freeze([...argv]),
     mutates: CATALOG[id].mutates,
+    ...(extra.asSshUser ? { asSshUser: true } : {}),
     ...(extra.stdin !== undefined ? { stdin: extra.stdin } : {}),
     ...(extra.runAs !== undefined ? { runAs: extra.runAs } : {}),
     ...(extra.runGroup !== undefined ? { runGroup: extra.runGroup } : {}),
@@ -268,6 +275,23 @@ export function readCgroupMemoryFile(path: string): NodeCommand {
 /** `cat -- /proc/<pid>/smaps_rollup`: Pss_Anon of one keepalived process (root, or the process's owner, may read it). */
 export function readSmapsRollup(pid: number): NodeCommand {
   return issue('read-smaps-rollup', ['cat', '--', `/proc/${check(Pid, pid, 'read-smaps-rollup', 'pid')}/smaps_rollup`]);
+}
+
+/** `keepalived --version` (it prints to stderr): for vipbot doctor. */
+export function keepalivedVersion(): NodeCommand {
+  return issue('keepalived-version', ['keepalived', '--version']);
+}
+
+/**
+ * `sudo -n -l -- <command>`: exit 0 when sudo would let the SSH user run that node command without a
+ * password, non-zero otherwise; runs nothing on the host. For vipbot doctor's sudo check.
+ */
+export function sudoCheck(cmd: NodeCommand): NodeCommand {
+  if (!isIssuedCommand(cmd) || cmd.asSshUser) {
+    throw new VipbotError('node_command_invalid', 'refusing to ask sudo about a command not built by src/hosts/node-commands.ts', 'pass a node command');
+  }
+  const runAs = cmd.runAs ? ['-u', cmd.runAs, ...(cmd.runGroup ? ['-g', cmd.runGroup] : [])] : [];
+  return issue('sudo-check', ['sudo', '-n', ...runAs, '-l', '--', ...cmd.argv], { asSshUser: true });
 }
 
 /** At most this many names or paths in one lookup: a keepalived.conf has a handful of scripts. */
@@ -426,8 +450,9 @@ export function wrapCommand(cmd: NodeCommand, options: WrapOptions): string {
   }
   const words = ['timeout', `--kill-after=${KILL_AFTER_SECONDS}`, String(timeoutSeconds(options.timeoutMs))];
   const group = cmd.runGroup ? ['-g', cmd.runGroup] : [];
-  if (options.sudo) words.push('sudo', '-n', ...(cmd.runAs ? ['-u', cmd.runAs, ...group] : []), '--');
-  else if (cmd.runAs) words.push('runuser', '-u', cmd.runAs, ...group, '--');
+  // asSshUser: the command asks sudo itself, so no sudo/runuser goes in front of it.
+  if (!cmd.asSshUser && options.sudo) words.push('sudo', '-n', ...(cmd.runAs ? ['-u', cmd.runAs, ...group] : []), '--');
+  else if (!cmd.asSshUser && cmd.runAs) words.push('runuser', '-u', cmd.runAs, ...group, '--');
   words.push(...cmd.argv);
   return words.map(quoteShellWord).join(' ');
 }
@@ -551,6 +576,7 @@ export function sudoersExample(user: string, settings: SudoersSettings): string 
     listAddresses(),
     testConfig(conf),
     testConfig(staging),
+    keepalivedVersion(),
   ];
   const change: (NodeCommand | string)[] = [
     serviceStart(settings.service),

@@ -18,6 +18,8 @@ import {
   readConfig,
   readSmapsRollup,
   renderCommandsMarkdown,
+  keepalivedVersion,
+  sudoCheck,
   runTrackScript,
   lookupUsers,
   lookupGroups,
@@ -139,11 +141,17 @@ describe('builders', () => {
       backupConfig(CONF, '/tmp/b'), stageConfig('/etc/keepalived/n', 'x'), installConfig('/etc/keepalived/n', CONF), ...copyOwnerMode(CONF, '/etc/keepalived/n'),
       runTrackScript(undefined, ['/bin/true']), readCgroupMemoryFile('/sys/fs/cgroup/system.slice/keepalived.service/memory.current'), readSmapsRollup(1),
       lookupUsers(['oracle']), lookupGroups(['dba']), resolvePaths(['/bin/true']), statPaths(['/bin/true']),
+      keepalivedVersion(), sudoCheck(readConfig(CONF)),
     ];
     expect(new Set(samples.map((s) => s.id))).toEqual(new Set(CommandId.options));
     for (const cmd of samples) {
       const template = templates.get(cmd.id)!.template;
       if (cmd.id === 'run-track-script') continue;
+      // sudo-check carries the command it asks about after its own words.
+      if (cmd.id === 'sudo-check') {
+        expect(cmd.argv).toEqual(['sudo', '-n', '-l', '--', 'cat', '--', CONF]);
+        continue;
+      }
       expect(cmd.argv.length, cmd.id).toBe(template.length);
       cmd.argv.forEach((word, i) => {
         const t = template[i]!;
@@ -387,7 +395,8 @@ describe('documentation', () => {
         '    /usr/bin/cat -- /proc/[0-9][0-9][0-9][0-9][0-9][0-9][0-9]/smaps_rollup, \\',
         '    /usr/sbin/ip -o addr show, \\',
         '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf, \\',
-        '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new',
+        '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new, \\',
+        '    /usr/sbin/keepalived --version',
         'Cmnd_Alias VIPBOT_CHANGE = /usr/bin/systemctl start keepalived, \\',
         '    /usr/bin/systemctl stop keepalived, \\',
         '    /usr/bin/systemctl restart keepalived, \\',
@@ -465,8 +474,9 @@ describe('documentation', () => {
     const lines = text.split('\n');
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
     const read = lines.slice(at('Cmnd_Alias VIPBOT_READ'), at('Cmnd_Alias VIPBOT_CHANGE'));
-    expect(read.slice(-5)).toEqual([
+    expect(read.slice(-6)).toEqual([
       '    /usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf.vipbot-new, \\',
+      '    /usr/sbin/keepalived --version, \\',
       '    /usr/bin/getent passwd oracle, \\',
       '    /usr/bin/getent group dba, \\',
       '    /usr/bin/realpath -m -- /etc/keepalived/primary_check.sh, \\',
@@ -482,5 +492,19 @@ describe('documentation', () => {
   it('sudoersExample refuses odd input like the builders do', () => {
     expect(() => sudoersExample('vip bot', { configPath: CONF, service: 'keepalived' })).toThrow(VipbotError);
     expect(() => sudoersExample('vipbot', { configPath: 'keepalived.conf', service: 'keepalived' })).toThrow(VipbotError);
+  });
+});
+
+describe('doctor commands', () => {
+  it('sudo-check asks sudo about a node command as the SSH user, never through sudo itself', () => {
+    const cmd = sudoCheck(runTrackScript('oracle', ['/etc/keepalived/primary_check.sh'], 'dba'));
+    expect(cmd.argv).toEqual(['sudo', '-n', '-u', 'oracle', '-g', 'dba', '-l', '--', '/etc/keepalived/primary_check.sh']);
+    expect(wrapCommand(cmd, { sudo: true, timeoutMs: 5_000 })).toBe("'timeout' '--kill-after=2' '5' 'sudo' '-n' '-u' 'oracle' '-g' 'dba' '-l' '--' '/etc/keepalived/primary_check.sh'");
+    expect(() => sudoCheck(cmd)).toThrow(/not built by/);
+    expect(() => sudoCheck({ id: 'read-config', argv: ['cat', '/etc/shadow'], mutates: false })).toThrow(/not built by/);
+  });
+
+  it('keepalived --version goes through sudo like the other reads', () => {
+    expect(wrapCommand(keepalivedVersion(), { sudo: true, timeoutMs: 5_000 })).toBe("'timeout' '--kill-after=2' '5' 'sudo' '-n' '--' 'keepalived' '--version'");
   });
 });
