@@ -3,7 +3,9 @@
  * Settings are checked before anything listens: every problem is printed on its own line naming the
  * setting (or YAML path), and the process exits non-zero.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebClient } from '@slack/web-api';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type VipbotConfig } from './config/config.ts';
 import { parseEnv, type Env } from './env.ts';
@@ -23,6 +25,13 @@ import { blocksToText, toTerminalText } from './slack/blocks-to-text.ts';
 import { LocalWebApi } from './slack/local-web-api.ts';
 import { ConsoleReceiver } from './slack/console-receiver.ts';
 import { runMemoryImport } from './memory/import-command.ts';
+import { doctorGroups } from './doctor/doctor-groups.ts';
+import { doctorExitCode, fail, formatDoctorReport, runChecks, type DoctorReport } from './doctor/doctor.ts';
+import { createSshDoctorProbe } from './doctor/ssh-probe.ts';
+import { readConfig } from './hosts/node-commands.ts';
+import { renderInventory } from './keepalived/render-inventory.ts';
+import { unifiedDiff } from './keepalived/unified-diff.ts';
+import { createWorkerRedis, describeRedisTarget, redisTargetFromEnv } from './queue/redis-connections.ts';
 
 const USAGE = `usage: vipbot <command>
   all                     bot and workers in one process (npm start)
@@ -33,6 +42,9 @@ const USAGE = `usage: vipbot <command>
   memory import --node <node> [--tz <zone>] [--json] <mem.log> [ps_mem.log]
                           load the notes' crontab logs into the memory history
   sudoers [--user U] [node]  print a sudoers drop-in allowing exactly the node commands
+  doctor [--json]         check an install: config, Redis, Slack, each node and cluster, with a fix for each failure
+  render [--out DIR] [--diff] [cluster|node]
+                          each node's keepalived.conf from vipbot.yaml (--diff: against the file on the host)
   version                 version, and whether the bundle (dist/) or the sources are running
 environment: VIPBOT_CONFIG, REDIS_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT`;
 
@@ -51,6 +63,10 @@ async function main(argv: string[]): Promise<number> {
       return runMemory(rest);
     case 'sudoers':
       return runSudoers(rest);
+    case 'doctor':
+      return runDoctor(rest);
+    case 'render':
+      return runRender(rest);
     case 'version':
     case '--version':
       return runVersion();
@@ -164,6 +180,93 @@ async function runSudoers(args: string[]): Promise<number> {
     note += `# note: ${name}'s ControlGroup ${controlGroup} cannot be allowed exactly (${err.message}); the memory lines below assume systemd's default /system.slice\n`;
   }
   process.stdout.write(note + text);
+  return 0;
+}
+
+/** `vipbot doctor [--json]`: every check, one line each, a fix under each FAIL; exit 1 on any FAIL. */
+async function runDoctor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const print = (report: DoctorReport): number => {
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
+    return doctorExitCode(report);
+  };
+  const { env, problems } = parseEnv(process.env, { slack: false });
+  const configPath = env?.VIPBOT_CONFIG ?? process.env.VIPBOT_CONFIG ?? './vipbot.yaml';
+  let config: VipbotConfig;
+  try {
+    config = loadConfig(configPath);
+  } catch (err) {
+    const detail = err instanceof ConfigError ? err.problems.map((p) => `${p.path || '(top)'}: ${p.message}`).join('; ') : describeError(err);
+    return print({ checks: [fail('config', `${configPath}: ${detail}`, `fix ${configPath} (or point VIPBOT_CONFIG at the right file) and run vipbot doctor again`)] });
+  }
+  if (!env) {
+    return print({ checks: [fail('environment', problems.map((p) => `${p.setting}: ${p.message}`).join('; '), 'fix the environment settings named above')] });
+  }
+  const target = redisTargetFromEnv(env);
+  const redis = createWorkerRedis(target);
+  redis.on('error', () => undefined); // the Redis check reports it
+  const pool = new SshPool({ logger: silentLogger() });
+  const slack = env.SLACK_BOT_TOKEN
+    ? new WebClient(env.SLACK_BOT_TOKEN, { retryConfig: { retries: 0 }, timeout: 5_000, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })
+    : undefined;
+  try {
+    const groups = doctorGroups({ config, configPath, redis, redisWhere: describeRedisTarget(target), slack, probe: createSshDoctorProbe(pool) });
+    if (!values.json) process.stderr.write(`vipbot doctor: ${groups.length} groups of checks…\n`);
+    return print(await runChecks(groups));
+  } finally {
+    redis.disconnect();
+    await pool.close();
+  }
+}
+
+/** `vipbot render [--out DIR] [--diff] [name]`: the files from the inventory; --diff exits 1 when a host's file differs. */
+async function runRender(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, diff: { type: 'boolean', default: false } }, allowPositionals: true });
+  const settings = loadSettings(false);
+  if (!settings) return 1;
+  let rendered;
+  try {
+    rendered = renderInventory(settings.config, positionals[0]);
+  } catch (err) {
+    process.stderr.write(`vipbot render: ${describeError(err)}\n`);
+    return 2;
+  }
+  if (values.diff) {
+    const pool = new SshPool({ logger: silentLogger() });
+    let differs = false;
+    try {
+      for (const r of rendered) {
+        const node = findNode(settings.config, r.node)!;
+        const path = node.keepalived.configPath;
+        try {
+          const res = await pool.run({ name: r.node, host: node.node.host, ssh: node.ssh }, readConfig(path));
+          const current = res.code === 0 ? res.stdout : '';
+          if (res.code !== 0) process.stderr.write(`vipbot render: cannot read ${path} on ${r.node} (${res.stderr.trim() || `exit ${String(res.code)}`}); diffing against an empty file\n`);
+          const diff = unifiedDiff(current, r.text, `${r.node}:${path}`);
+          if (diff) differs = true;
+          process.stdout.write(diff || `# ${r.node}:${path} is already as rendered\n`);
+        } catch (err) {
+          differs = true;
+          process.stderr.write(`vipbot render: ${r.node}: ${describeError(err)}\n`);
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+    return differs ? 1 : 0;
+  }
+  if (values.out) {
+    for (const r of rendered) {
+      const dir = join(values.out, r.node);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'keepalived.conf'), r.text, { mode: 0o640 });
+      process.stdout.write(`wrote ${join(dir, 'keepalived.conf')}\n`);
+    }
+    return 0;
+  }
+  // One node: the file alone (pipe it); several: each after a comment line naming it.
+  if (rendered.length === 1) process.stdout.write(rendered[0]!.text);
+  else for (const r of rendered) process.stdout.write(`! ==== ${r.node} (cluster ${r.cluster}) ====\n${r.text}\n`);
   return 0;
 }
 

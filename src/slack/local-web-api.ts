@@ -28,6 +28,8 @@ export interface LocalWebApiOptions {
   notInChannels?: string[];
   /** Socket Mode: the WebSocket URL apps.connections.open hands out (a local server of the caller's). */
   socketModeUrl?: string;
+  /** Bot tokens Slack would refuse (revoked, wrong workspace): every call with one answers invalid_auth. */
+  invalidTokens?: string[];
 }
 
 // Fields that WebClient sends JSON-encoded inside form bodies.
@@ -136,6 +138,7 @@ export class LocalWebApi extends EventEmitter<{ call: [RecordedCall] }> {
   private answer(call: RecordedCall): Record<string, unknown> {
     const o = this.options;
     const args = call.args;
+    if (call.token && o.invalidTokens?.includes(call.token)) return { ok: false, error: 'invalid_auth' };
     switch (call.method) {
       case 'apps.connections.open':
         // Only an app-level token may open a Socket Mode connection, as on Slack.
@@ -161,6 +164,10 @@ export class LocalWebApi extends EventEmitter<{ call: [RecordedCall] }> {
       case 'usergroups.users.list': {
         const users = o.userGroups?.[String(args.usergroup ?? '')];
         return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
+      }
+      case 'conversations.info': {
+        const channel = String(args.channel ?? '');
+        return { ok: true, channel: { id: channel, name: channel.toLowerCase(), is_member: !o.notInChannels?.includes(channel) } };
       }
       case 'users.info':
         return { ok: true, user: { id: args.user, name: String(args.user).toLowerCase(), real_name: String(args.user) } };
