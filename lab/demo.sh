@@ -35,8 +35,14 @@ trap lab_down EXIT
 trap 'exit 130' INT TERM HUP
 
 npm run -s lab -- up 2
+# History to look at in the first minute: the notes' own crontab figures (mem.log + ps_mem.log) as
+# node1's last days, under the console's queue prefix; the worker takes a first live sample at start.
+VIPBOT_CONFIG="$lab_dir/vipbot.yaml" VIPBOT_QUEUE_PREFIX="${VIPBOT_QUEUE_PREFIX:-vipbot}-console" \
+  node bin/vipbot.js memory import --node node1 --shift-to-now \
+  test/fixtures/memory/notes-mem.log test/fixtures/memory/notes-ps_mem.log
 echo "demo: lab up; try  /vip status . To see the notes' failover, in another terminal run"
 echo "      npm run lab -- role node1 down && npm run lab -- role node2 PRIMARY"
 echo "      then  /vip status  (preempt_hazard),  /vip promote node2 , and approve with"
 echo "      :white_check_mark: <request-id> as @lead   (Ctrl-D or /quit to leave)"
+echo "      /vip memory 30d  shows the notes' figures as node1's history, with the verdict and the chart"
 VIPBOT_CONFIG="$lab_dir/vipbot.yaml" node bin/vipbot.js console

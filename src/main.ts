@@ -20,6 +20,7 @@ import { SshPool } from './hosts/ssh-pool.ts';
 import type { JobDeps } from './jobs/job.ts';
 import type { Logger } from './logger.ts';
 import { createMemoryRuntime, type MemoryRuntime } from './memory/memory-runtime.ts';
+import { SCHEDULED_JOB_OPTS, startSampleJob } from './memory/schedule.ts';
 import { Metrics } from './metrics.ts';
 import { BullJobQueue, changeQueueName, READ_QUEUE } from './queue/job-queue.ts';
 import { createCommandRedis, createWorkerRedis, describeRedisTarget, redisTargetFromEnv, waitForReady, withDeadline } from './queue/redis-connections.ts';
@@ -173,6 +174,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ];
     // Schedulers follow the config on every start: changed cron/channel/sampleEvery replace the old ones.
     await mem.reconcile(workerSide.reads.queue);
+    const startRound = startSampleJob(Date.now(), config.memory.sampleEvery);
+    if (startRound) await workerSide.reads.queue.add('memory-sample', {}, { ...SCHEDULED_JOB_OPTS, jobId: startRound.jobId });
     recoverySteps.push({ name: 'memory schedulers', run: () => mem.reconcile(workerSide.reads.queue, { quiet: true }) });
   }
   const recovery = await reapplyOnReady(redis, { prefix, steps: recoverySteps, logger: logger.child({ component: 'redis' }) });

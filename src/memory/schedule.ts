@@ -65,6 +65,16 @@ export function nextSampleTime(now: number, everyMs: number): number {
   return Math.ceil(now / everyMs) * everyMs;
 }
 
+/**
+ * A round to take at start: a fresh install should not wait up to a whole `sampleEvery` for its first
+ * sample. Only when the next slot is more than half a period away, so the series stays about evenly
+ * spaced; the job id names the slot, so workers starting together take one round between them.
+ */
+export function startSampleJob(now: number, everyMs: number): { jobId: string } | undefined {
+  const next = nextSampleTime(now + 1, everyMs);
+  return next - now > everyMs / 2 ? { jobId: `memory-sample-start-${next}` } : undefined;
+}
+
 /** The status watch's scheduler when the config has `status: {every, channel}`: its first round at once. */
 export function desiredWatchScheduler(watch: { every: number } | undefined, now: number): DesiredScheduler[] {
   if (!watch) return [];

@@ -35,3 +35,18 @@ describe('fileFromUploadBody', () => {
     expect(fileFromUploadBody(png)).toEqual(png);
   });
 });
+
+describe('shiftToNow (the demo loads the notes\' figures as recent history)', () => {
+  it('moves every sample and its start time by the same amount, the last one to now', async () => {
+    const { shiftToNow } = await import('../../../src/memory/import-command.ts');
+    const now = Date.UTC(2026, 11, 1, 22, 0, 0);
+    const samples = [
+      { t: Date.UTC(2024, 11, 20, 9, 0), node: 'node1', processes: [], startedAt: '2024-12-01T08:00:00.000Z' },
+      { t: Date.UTC(2024, 11, 27, 9, 0), node: 'node1', processes: [] },
+    ];
+    const shifted = shiftToNow(samples, now);
+    expect(shifted.map((s) => s.t)).toEqual([now - 7 * 86_400_000, now]);
+    expect(shifted[0]!.startedAt).toBe(new Date(now - 7 * 86_400_000 - 19 * 86_400_000 - 3_600_000).toISOString());
+    expect(shiftToNow([], now)).toEqual([]);
+  });
+});

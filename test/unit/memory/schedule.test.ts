@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/config.ts';
 import {
+  startSampleJob,
   desiredMemorySchedulers,
   isKnownTimeZone,
   isValidCronPattern,
@@ -165,5 +166,16 @@ clusters: [{ name: orcl, vips: [{ name: p, instance: VI_P, address: 198.51.100.1
     expect(problems('{ thresholds: { minSamples: 1 } }')).toEqual(['memory.thresholds.minSamples']);
     expect(problems('{ thresholds: { leakMinR2: 0.9, typo: 1 } }')).toEqual(['memory.thresholds']);
     expect(parseConfigText(text('{ thresholds: { leakMinR2: 0.9 } }')).memory.thresholds).toMatchObject({ leakMinR2: 0.9, minSamples: 6 });
+  });
+});
+
+describe('startSampleJob (the first sample of a fresh install)', () => {
+  const H = 3_600_000;
+  it.each([
+    ['10 past the hour: sample now, named after the next slot', Date.UTC(2026, 11, 1, 22, 10), { jobId: `memory-sample-start-${Date.UTC(2026, 11, 1, 23)}` }],
+    ['10 to the hour: the slot is near, no extra round', Date.UTC(2026, 11, 1, 22, 50), undefined],
+    ['exactly on a slot: taken now (the scheduler starts at the next one)', Date.UTC(2026, 11, 1, 22, 0), { jobId: `memory-sample-start-${Date.UTC(2026, 11, 1, 23)}` }],
+  ])('%s', (_what, now, expected) => {
+    expect(startSampleJob(now, H)).toEqual(expected);
   });
 });
