@@ -38,7 +38,8 @@ export function nodeChecks(node: ResolvedNode, probe: NodeDoctorProbe, onFacts: 
       onFacts(facts);
       if (!facts.reachable) {
         const { detail, fix } = splitAdvice(facts.error ?? 'unreachable');
-        const check = facts.errorCode?.startsWith('ssh_host_key') ? `${name} host key` : facts.errorCode === 'ssh_sudo_denied' ? `${name} sudo` : `${name} ssh`;
+        if (facts.errorCode === 'ssh_sudo_denied') return [fail(`${name} sudo`, detail, sudoFix(node))];
+        const check = facts.errorCode?.startsWith('ssh_host_key') ? `${name} host key` : `${name} ssh`;
         return [fail(check, detail, fix ?? `check that ${where} is reachable and sshd runs`)];
       }
       const results: CheckResult[] = [pass(`${name} ssh`, `connected as ${where}; host key matches ${node.ssh.knownHostsPath}`)];
@@ -50,9 +51,13 @@ export function nodeChecks(node: ResolvedNode, probe: NodeDoctorProbe, onFacts: 
   };
 }
 
+function sudoFix(node: ResolvedNode): string {
+  return `install the output of \`vipbot sudoers --user ${node.ssh.user} ${node.node.name}\` as /etc/sudoers.d/vipbot on ${node.node.host} (visudo -cf checks it)`;
+}
+
 async function sudoCheck(node: ResolvedNode, probe: NodeDoctorProbe, facts: NodeFacts): Promise<CheckResult> {
   const name = `${node.node.name} sudo`;
-  const fix = `install the output of \`vipbot sudoers ${node.node.name}\` as /etc/sudoers.d/vipbot on ${node.node.host} (visudo -cf checks it)`;
+  const fix = sudoFix(node);
   if (facts.errorCode === 'ssh_sudo_denied') return fail(name, splitAdvice(facts.error ?? 'sudo refused').detail, fix);
   const refused = await probe.sudoRefusals(node, facts);
   if (refused.length === 0) return pass(name, `sudo -n allows every node command for ${node.ssh.user}`);
@@ -91,7 +96,10 @@ function configChecks(node: ResolvedNode, facts: NodeFacts): CheckResult[] {
   for (const script of facts.trackScripts) {
     const spec = conf.scripts.find((s) => s.name === script.name);
     const label = `${name} track script ${spec?.script ?? script.name}`;
-    if (script.error && /not found|not executable/.test(script.error)) {
+    // Not run because keepalived would refuse it (missing, not executable, unsafe path): its reason and fix.
+    if (script.refused) {
+      results.push(fail(label, `not run: ${script.refused.reason}`, script.refused.fix));
+    } else if (script.error && /not found|not executable/.test(script.error)) {
       const notFound = /not found/.test(script.error);
       results.push(fail(label, script.error, notFound ? `install the script on ${name} (the vrrp_script ${script.name} names it)` : `chmod 755 ${spec?.argv[0] ?? 'the script'} on ${name}`));
     } else if (script.error) {
