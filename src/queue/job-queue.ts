@@ -69,12 +69,32 @@ const TOMBSTONE_TTL_MS = 7 * 86_400_000;
 const DEFAULT_ENQUEUE_TIMEOUT_MS = 600;
 /** WAIT bound for a Sentinel add: replicas on a healthy link answer in well under a millisecond. */
 const REPLICATION_WAIT_MS = 300;
+/** How long a Sentinel add is held back unless confirmed: well past the WAIT and the tombstone behind it. */
+const REPLICA_HOLD_MS = 2_000;
 
 class NotReplicatedError extends Error {}
 
+/**
+ * The tombstone goes right behind the add on the same connection. When that connection just died (a
+ * failover kills the old master's clients), it is written once the connection is back, which is in
+ * time for a Sentinel add: that job is held for REPLICA_HOLD_MS before any worker may start it.
+ */
+async function leaveTombstone(redis: FailFastRedis, key: string): Promise<void> {
+  const deadline = Date.now() + REPLICA_HOLD_MS - 250;
+  for (;;) {
+    try {
+      await redis.set(key, '1', 'PX', TOMBSTONE_TTL_MS);
+      return;
+    } catch {
+      if (Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** The BullMQ call enqueue makes (a real `Queue` fits; unit tests pass a fake). */
 export interface QueueAdd {
-  add(name: string, data: unknown, opts?: JobsOptions): Promise<{ id?: string | undefined }>;
+  add(name: string, data: unknown, opts?: JobsOptions): Promise<{ id?: string | undefined; promote?: () => Promise<void> }>;
 }
 
 /**
@@ -99,20 +119,25 @@ export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: Fai
     // waiting there one turn of I/O first, or a busy bot would refuse adds Redis already confirmed.
     timer = setTimeout(() => setImmediate(() => resolve('timeout')), timeoutMs);
   });
-  const added = queue.add(name, { ...data, [ENQUEUE_TOKEN_FIELD]: token }, opts);
+  // With Sentinel the job waits (delayed) until a replica has it: a refusal's tombstone then always
+  // lands before any worker can start it, even when WAIT itself took the time.
+  const held = failFast.minReplicas ? { ...opts, delay: REPLICA_HOLD_MS } : opts;
+  const added = queue.add(name, { ...data, [ENQUEUE_TOKEN_FIELD]: token }, held);
   try {
     const result = await Promise.race([added, timedOut]);
     if (result === 'timeout') throw new Error(`Redis did not confirm the add within ${timeoutMs} ms`);
     if (failFast.minReplicas) {
       const replicated = (await failFast.redis.wait?.(failFast.minReplicas, REPLICATION_WAIT_MS)) ?? 0;
       if (replicated < failFast.minReplicas) throw new NotReplicatedError(`the add reached ${replicated} of ${failFast.minReplicas} replica(s) within ${REPLICATION_WAIT_MS} ms`);
+      // Confirmed: release it now. Should that fail, it still runs when the hold ends.
+      await result.promote?.().catch(() => undefined);
     }
     return { id: String(result.id) };
   } catch (err) {
     // The add may be waiting in Redis's input: the tombstone goes right behind it. Its own failure is
     // moot (nothing was sent either, or Redis will read both).
     added.catch(() => undefined);
-    failFast.redis.set(refusedEnqueueKey(prefix, token), '1', 'PX', TOMBSTONE_TTL_MS).catch(() => undefined);
+    void leaveTombstone(failFast.redis, refusedEnqueueKey(prefix, token));
     throw refusal(err);
   } finally {
     clearTimeout(timer);

@@ -69,8 +69,13 @@ describe('addOrRefuse (command-side enqueue)', () => {
     const refusal = await refusalOf(addOrRefuse(queue, 'vb', failFast, 'status', {}, {}));
     expect(refusal.text).toMatch(/^queue unavailable — Redis at master vipbot via sentinels 127\.0\.0\.1:26379 is failing over \(the add reached no replica\), so nothing was queued — /);
     expect(redis.sets.map(([key]) => key)).toEqual([refusedEnqueueKey('vb', String(queue.adds[0]!.data[ENQUEUE_TOKEN_FIELD]))]);
+    // Held back (delayed) until confirmed, so the tombstone always lands before any worker starts it.
+    expect(queue.adds[0]!.opts).toEqual({ delay: 2_000 });
     redis.replicas = 1;
-    expect(await addOrRefuse(queue, 'vb', failFast, 'status', {}, {})).toEqual({ id: '42' });
+    let promoted = 0;
+    const confirming: QueueAdd = { add: (name, data, opts) => queue.add(name, data, opts).then((job) => ({ ...job, promote: async () => void (promoted += 1) })) };
+    expect(await addOrRefuse(confirming, 'vb', failFast, 'status', {}, {})).toEqual({ id: '42' });
+    expect(promoted).toBe(1);
   });
 
   it('a connection that is not ready refuses at once and sends nothing', async () => {
