@@ -2,12 +2,26 @@
  * A plain HTTP server for GET routes (/healthz, /metrics) where no Slack receiver listens: a
  * `vipbot worker`. Anything else is 404; a route that throws is 500 with the reason in JSON.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Route {
   path: string;
   handler: () => Promise<{ status: number; contentType: string; body: string }>;
+}
+
+/** Writes a route's answer, or 500 with the reason in JSON when the handler throws. */
+export function answerRoute(handler: Route['handler'], res: ServerResponse): void {
+  handler().then(
+    (out) => {
+      res.writeHead(out.status, { 'content-type': out.contentType });
+      res.end(out.body);
+    },
+    (err: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) }));
+    },
+  );
 }
 
 export async function serveRoutes(port: number, routes: readonly Route[]): Promise<{ port: number; close(): Promise<void> }> {
@@ -19,16 +33,7 @@ export async function serveRoutes(port: number, routes: readonly Route[]): Promi
       res.end(JSON.stringify({ ok: false, error: `no ${req.method ?? ''} ${path ?? ''} here; try GET ${routes.map((r) => r.path).join(' or ')}` }));
       return;
     }
-    route.handler().then(
-      (out) => {
-        res.writeHead(out.status, { 'content-type': out.contentType });
-        res.end(out.body);
-      },
-      (err: unknown) => {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) }));
-      },
-    );
+    answerRoute(route.handler, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

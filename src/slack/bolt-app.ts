@@ -2,6 +2,7 @@
  * The Bolt app: the only place that knows Bolt. It acks every `/vip` command with the dispatcher's
  * ephemeral answer (the dispatcher queues slow work first, so the ack stays well under Slack's 3 s).
  */
+import { answerRoute } from '../http-routes.ts';
 import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import { LogLevel, type Logger as SlackLogger } from '@slack/logger';
 import type { RequestFlow } from '../approvals/request-flow.ts';
@@ -103,18 +104,7 @@ export function createHttpReceiver(options: HttpReceiverOptions): Receiver {
     customRoutes: options.routes.map((route) => ({
       path: route.path,
       method: route.method,
-      handler: (_req, res) => {
-        route.handler().then(
-          (out) => {
-            res.writeHead(out.status, { 'content-type': out.contentType });
-            res.end(out.body);
-          },
-          (err: unknown) => {
-            res.writeHead(500, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ ok: false, error: String(err) }));
-          },
-        );
-      },
+      handler: (_req, res) => answerRoute(route.handler, res),
     })),
   });
   guardSlackEndpoint(receiver, SLACK_EVENTS_PATH, {
@@ -141,15 +131,7 @@ export function createSocketModeReceiver(
     customRoutes: options.routes.map((route) => ({
       path: route.path,
       method: route.method,
-      handler: (_req, res) => {
-        route.handler().then((out) => {
-          res.writeHead(out.status, { 'content-type': out.contentType });
-          res.end(out.body);
-        }, () => {
-          res.writeHead(500);
-          res.end();
-        });
-      },
+      handler: (_req, res) => answerRoute(route.handler, res),
     })),
   });
 }
