@@ -2,15 +2,16 @@
  * The node commands one `/vip status` runs on a host, and the floor: the bot's SSH layer alone
  * (SshPool, connections already open) running exactly those commands on every host at once.
  *
- * Per node a warm status runs read-config, service-show and list-addresses together with the track
- * scripts it found last time (src/status/collect-node-facts.ts), so all of them are in flight at
- * once. The track scripts come from each host's keepalived.conf, selected as the status does: the
- * vrrp_scripts tracked by the cluster's VIP instances, run as their `user`.
+ * Per node a warm status runs read-config, service-show and list-addresses together with what it
+ * issued for the track scripts last time (src/status/collect-node-facts.ts): the look-ups of the users,
+ * groups and paths keepalived's script rules need, and the runs as those users — all in flight at
+ * once. That list is taken from one real collection (its memo), so the floor and parallel-ssh run
+ * exactly the commands the bot runs.
  */
 import { allNodes, type ResolvedNode, type VipbotConfig } from '../src/config/config.ts';
-import { listAddresses, readConfig, runTrackScript, serviceShow, wrapCommand, type NodeCommand } from '../src/hosts/node-commands.ts';
+import { listAddresses, readConfig, serviceShow, wrapCommand, type NodeCommand } from '../src/hosts/node-commands.ts';
 import { SshPool, sshTargetFor, type SshTarget } from '../src/hosts/ssh-pool.ts';
-import { parseKeepalivedConf } from '../src/keepalived/parse-conf.ts';
+import { collectNodeFacts, type TrackScriptMemo } from '../src/status/collect-node-facts.ts';
 
 export interface NodeWork {
   node: ResolvedNode;
@@ -18,20 +19,18 @@ export interface NodeWork {
   commands: NodeCommand[];
 }
 
-/** Reads each host's keepalived.conf once (over `pool`) and builds the status's command list per node. */
+/** Collects each host's facts once (over `pool`) and keeps the commands that collection issued per node. */
 export async function statusWork(config: VipbotConfig, pool: SshPool): Promise<NodeWork[]> {
+  const memo: TrackScriptMemo = new Map();
   return Promise.all(allNodes(config).map(async (node): Promise<NodeWork> => {
     const target = sshTargetFor(node);
-    const conf = await pool.run(target, readConfig(node.keepalived.configPath));
-    if (conf.code !== 0) throw new Error(`cannot read ${node.keepalived.configPath} on ${node.node.name}: ${conf.stderr.trim()}`);
-    const parsed = parseKeepalivedConf(conf.stdout);
-    const wanted = new Set(node.cluster.vips.map((v) => v.instance));
-    const scriptNames = new Set(parsed.instances.filter((i) => wanted.has(i.name)).flatMap((i) => i.trackScripts.map((t) => t.name)));
-    const scripts = parsed.scripts.filter((s) => scriptNames.has(s.name)).map((s) => runTrackScript(s.user, s.argv));
+    const facts = await collectNodeFacts(pool, node, { memo });
+    if (facts.configText === undefined) throw new Error(`cannot read ${node.keepalived.configPath} on ${node.node.name}: ${facts.error ?? 'unreachable'}`);
+    const scriptCommands = memo.get(node.node.name)?.commands ?? [];
     return {
       node,
       target,
-      commands: [readConfig(node.keepalived.configPath), serviceShow(node.keepalived.service), listAddresses(), ...scripts],
+      commands: [readConfig(node.keepalived.configPath), serviceShow(node.keepalived.service), listAddresses(), ...scriptCommands],
     };
   }));
 }
