@@ -7,8 +7,15 @@ export const BRIDGE = 'vipbr0';
 export const BRIDGE_IP = `${LAB_NET}.254`;
 export const NETNS_PREFIX = 'vipbot-';
 export const VETH_PREFIX = 'vb-';
-/** Host i is 198.51.100.i; VIPs start at .100, so at most 90 hosts fit before the VIP range. */
-export const MAX_HOSTS = 90;
+/**
+ * Host i is 198.51.100.i up to 90; the VIPs take .100-.199 (two per cluster), so hosts 91-100 sit above
+ * them at .201-.210 (the bench's 100-host row). Addresses of labs up to 90 hosts are unchanged.
+ */
+export const MAX_HOSTS = 100;
+
+export function hostIp(i: number): string {
+  return `${LAB_NET}.${i <= 90 ? i : i + 110}`;
+}
 
 export interface TopologyVip { name: 'primary' | 'standby'; instance: 'VI_PRIMARY' | 'VI_STANDBY'; address: string; vrid: number }
 export interface TopologyHost {
@@ -44,11 +51,11 @@ export function buildTopology(count: number): Topology {
     hosts.push({
       name: `node${i}`,
       index: i,
-      ip: `${LAB_NET}.${i}`,
+      ip: hostIp(i),
       cluster: clusterName(k),
       netns: `${NETNS_PREFIX}node${i}`,
       veth: `${VETH_PREFIX}node${i}`,
-      ...(hasPartner ? { partner: `node${partnerIndex}`, partnerIp: `${LAB_NET}.${partnerIndex}` } : {}),
+      ...(hasPartner ? { partner: `node${partnerIndex}`, partnerIp: hostIp(partnerIndex) } : {}),
       initialRole: i % 2 === 1 ? 'PRIMARY' : 'PHYSICAL STANDBY',
     });
     if (i % 2 === 1) {
