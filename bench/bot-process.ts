@@ -21,7 +21,7 @@ export interface BotProcessOptions {
   signingSecret: string;
   /** Max wait for GET /healthz 200. */
   startTimeoutMs?: number;
-  /** `vipbot <role>`: the bench runs `all`; `bot`/`worker` are for investigating where time goes. */
+  /** `vipbot <role>`: the sizes run `all`; the scale phase a `bot` and separate `worker`s (they serve /healthz too). */
   role?: 'all' | 'bot' | 'worker';
   /** Extra node flags, e.g. `--cpu-prof` when looking for where the bot's time goes. */
   nodeArgs?: string[];
@@ -82,12 +82,6 @@ export class BotProcess {
     child.on('exit', (code, signal) => {
       this.exited = `exited (${signal ?? String(code)})`;
     });
-    if (this.options.role === 'worker') {
-      // No HTTP side to ask: give it time to load and connect, then require it to be still running.
-      await sleep(2_000);
-      if (this.exited) throw new Error(`the worker ${this.exited}:\n${this.tail()}`);
-      return;
-    }
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 30_000);
     for (;;) {
       if (this.exited) throw new Error(`the bot ${this.exited} before answering /healthz:\n${this.tail()}`);
@@ -123,6 +117,11 @@ export class BotProcess {
     return { vmRssKib: field('VmRSS'), vmHwmKib: field('VmHWM') };
   }
 
+  /** CPU the process has used so far (all threads, user + system), ms; 10 ms resolution. */
+  async cpuMs(): Promise<number> {
+    return processCpuMs(this.pid);
+  }
+
   /** Established TCP connections from this process to port 22 (its pooled SSH connections). */
   async sshConnections(): Promise<number> {
     return sshConnectionsOf(this.pid);
@@ -140,6 +139,14 @@ export class BotProcess {
     }
     await deleteKeys(this.options.redisUrl, `${this.prefix}:*`);
   }
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, in USER_HZ = 100 ticks), in ms. */
+export async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses: count fields from the last ')' (field 3 onwards).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Counts a process's established TCP sockets whose remote port is 22, via /proc (no `ss` needed). */

@@ -4,17 +4,18 @@
  * means and how it is measured.
  *
  * Environment: BENCH_QUICK=1 (fewer iterations, for development), BENCH_SIZES=2,20 (lab sizes),
- * BENCH_STRICT=1 (exit 1 when a target fails). Traffic goes to loopback (bot, Slack stand-in, Redis)
+ * BENCH_STRICT=1 (exit 1 when a target fails), BENCH_SCALE=0 (skip the 100-host phase, issue 10),
+ * BENCH_SCALE_HOSTS=100 (its size). Traffic goes to loopback (bot, Slack stand-in, Redis)
  * and to the lab hosts only. The lab is left as found: the size it had, or down.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { parseDocument } from 'yaml';
 import { labCpuShares, labDown, labInfo, labUp, type LabInfo } from '../lab/lab.ts';
+import { MAX_HOSTS } from '../lab/topology.ts';
 import { allNodes, loadConfig } from '../src/config/config.ts';
 import { SshPool, sshTargetFor } from '../src/hosts/ssh-pool.ts';
 import { READ_QUEUE } from '../src/queue/job-queue.ts';
@@ -27,12 +28,18 @@ import { benchAckRedisDown, formatRedisDownRow, REDIS_DOWN_P99_TARGET_MS, type R
 import { measureCpu, type ThreadSched } from './cpu.ts';
 import { floorRound, statusWork, wrappedCommands } from './node-work.ts';
 import { psshRound } from './pssh.ts';
-import { checkStatusPayload, PostWatcher, SlashClient } from './slack.ts';
+import { benchScale, renderScaleTable, scaleTargets, type ScaleResult } from './scale.ts';
+import { PostWatcher, SlashClient } from './slack.ts';
+import { statusRun, withBotTail, writeConfig, type StatusTiming } from './status-run.ts';
 import { mb, median, ms, percentile, spread, summarise, type Summary } from './stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
 const SIZES = parseSizes(process.env.BENCH_SIZES ?? '2,20');
+/** The 100-host phase (issue 10) after everything else; BENCH_SCALE=0 skips it. Smaller sizes only if the first does not come up. */
+const SCALE_SIZES = process.env.BENCH_SCALE === '0' ? [] : scaleSizes(process.env.BENCH_SCALE_HOSTS ?? '100');
+const SCALE_BURSTS = QUICK ? 2 : 5;
+const SCALE_WATCH_INTERVALS = QUICK ? 2 : 4;
 /** Loopback only, whatever the environment says. */
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const ACK_REQUESTS = QUICK ? 40 : 200;
@@ -119,6 +126,7 @@ async function main(): Promise<number> {
   let promoteRuns: PromoteRun[] = [];
   let memoryFigures: string[] = [];
   let redisDown: RedisDownAcks | undefined;
+  let scale: ScaleResult | undefined;
   let current = before;
   let failure: unknown;
   try {
@@ -142,6 +150,11 @@ async function main(): Promise<number> {
     }
     log('memory: 7-day report + chart for 20 hosts; Redis bytes per host-year');
     memoryFigures = await benchMemory();
+    if (SCALE_SIZES.length) {
+      log(`scale (issue 10): ${SCALE_SIZES[0]} hosts, vipbot bot with 1 and 3 vipbot workers, parallel-ssh, the status watch`);
+      const scaleOptions = { tmp, webApi, watcher, redisUrl: REDIS_URL, runs: RUNS, bursts: SCALE_BURSTS, watchIntervals: SCALE_WATCH_INTERVALS, log, live: liveBots, checkInterrupted };
+      scale = await benchScale(SCALE_SIZES, (n) => labUp(n), (lab) => { current = lab; }, scaleOptions);
+    }
   } catch (err) {
     failure = err;
   } finally {
@@ -170,8 +183,9 @@ async function main(): Promise<number> {
   if (promoteRuns.length) process.stdout.write(`${['promote (issue 3): approval -> VIP settled; 50 ms probe of both hosts during the change', ...formatPromoteRows(promoteRuns)].join('\n')}\n\n`);
   if (redisDown) process.stdout.write(`faults (issue 8)\n${formatRedisDownRow(redisDown)}\n\n`);
   if (memoryFigures.length) process.stdout.write(`${['memory (issue 4)', ...memoryFigures].join('\n')}\n\n`);
+  if (scale) process.stdout.write(renderScaleTable(scale, RUNS, SCALE_BURSTS));
   if (failure) throw failure;
-  const failed = results.flatMap((r) => targets(r)).filter((t) => !t.pass);
+  const failed = [...results.flatMap((r) => targets(r)), ...(scale ? scaleTargets(scale) : [])].filter((t) => !t.pass);
   const redisDownFailed = redisDown !== undefined && (redisDown.p99 >= REDIS_DOWN_P99_TARGET_MS || redisDown.wrong > 0);
   return STRICT && (failed.length || redisDownFailed) ? 1 : 0;
 }
@@ -474,30 +488,6 @@ async function confineLab(): Promise<{ confined: boolean; text: string }> {
   return { confined: true, text: `cpu.shares ${LAB_CPU_SHARES} for the whole lab (bot process: 1024)` };
 }
 
-/** One measured `/vip status`, in epoch ms (performance.timeOrigin + now) so it lines up with BullMQ's job times. */
-interface StatusTiming {
-  ms: number;
-  startEpoch: number;
-  ackMs: number;
-  postEpoch: number;
-}
-
-/** One `/vip status`: from sending the POST to the vip_status post arriving at the stand-in. */
-async function statusRun(client: SlashClient, watcher: PostWatcher, hosts: number): Promise<StatusTiming> {
-  const index = watcher.posts.length;
-  const started = performance.now();
-  const res = await client.command('status');
-  if (res.status !== 200) throw new Error(`/vip status answered ${res.status}: ${res.body.slice(0, 200)}`);
-  await watcher.waitForCount(index + 1, 60_000);
-  const post = watcher.posts[index];
-  if (!post) throw new Error('lost the vip_status post');
-  const check = checkStatusPayload(post.call);
-  if (check.nodes !== hosts || check.unreachable.length) {
-    throw new Error(`the status covered ${check.nodes} of ${hosts} nodes; unreachable: ${check.unreachable.join(', ') || 'none'}`);
-  }
-  return { ms: post.at - started, startEpoch: performance.timeOrigin + started, ackMs: res.latencyMs, postEpoch: performance.timeOrigin + post.at };
-}
-
 /** Where a status's time went, per run, from the bench clock and the job's BullMQ timestamps (ms, 1 ms resolution). */
 interface Breakdown {
   /** POST sent → job created in the bot (HTTP, signature, Bolt, dispatcher). */
@@ -552,15 +542,6 @@ async function queueCounts(prefix: string): Promise<QueueCounts> {
   }
 }
 
-/** A copy of the lab's vipbot.yaml with ssh.idleTimeout set. */
-async function writeConfig(lab: LabInfo, dir: string, name: string, idleTimeout: string): Promise<string> {
-  const doc = parseDocument(await readFile(lab.configPath, 'utf8'));
-  doc.setIn(['ssh', 'idleTimeout'], idleTimeout);
-  const path = join(dir, `${name}.yaml`);
-  await writeFile(path, doc.toString(), { mode: 0o644 });
-  return path;
-}
-
 async function pingRedis(): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true, retryStrategy: () => null });
   try {
@@ -571,12 +552,6 @@ async function pingRedis(): Promise<void> {
   } finally {
     redis.disconnect();
   }
-}
-
-function withBotTail(err: unknown, bot: BotProcess): Error {
-  const base = err instanceof Error ? err : new Error(String(err));
-  const tail = bot.tail(15);
-  return tail ? new Error(`${base.message}\n--- bot output (last lines):\n${tail}`, { cause: err }) : base;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,6 +650,14 @@ function parseSizes(text: string): number[] {
     throw new Error(`BENCH_SIZES must be even host counts from 2 to 90, e.g. 2,20 (got "${text}")`);
   }
   return [...new Set(sizes)];
+}
+
+function scaleSizes(text: string): number[] {
+  const hosts = Number(text);
+  if (!Number.isInteger(hosts) || hosts < 2 || hosts > MAX_HOSTS || hosts % 2 !== 0) {
+    throw new Error(`BENCH_SCALE_HOSTS must be an even host count from 2 to ${MAX_HOSTS} (got "${text}")`);
+  }
+  return [hosts, ...[90, 50].filter((fallback) => fallback < hosts)];
 }
 
 main().then(
