@@ -5,24 +5,27 @@
  * round (`status: { every: 10s, channel: C0WATCH }`) costs per interval. See bench/README.md.
  */
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { cpus } from 'node:os';
 import type { LabInfo } from '../lab/lab.ts';
 import { allNodes, loadConfig } from '../src/config/config.ts';
 import { SshPool, sshTargetFor } from '../src/hosts/ssh-pool.ts';
 import { VipStatus } from '../src/model.ts';
-import { READ_QUEUE } from '../src/queue/job-queue.ts';
 import type { LocalWebApi } from '../src/slack/local-web-api.ts';
-import { BotProcess, deleteKeys, sleep, type BotMemory } from './bot-process.ts';
+import { sleep, type BotMemory, type BotProcess } from './bot-process.ts';
 import { measureCpu } from './cpu.ts';
+import { sumCpu, withDeployment, type Deployment } from './deployment.ts';
 import { floorRound, statusWork, wrappedCommands } from './node-work.ts';
 import { psshRound } from './pssh.ts';
-import { SlashClient, type PostWatcher } from './slack.ts';
+import type { PostWatcher } from './slack.ts';
 import { mb, ms, spread, summarise, type Summary } from './stats.ts';
-import { statusRun, withBotTail, writeConfig } from './status-run.ts';
+import { statusRun, writeConfig } from './status-run.ts';
+import { measureWatch, WATCH_CHANNEL, WATCH_EVERY_MS, type WatchCost } from './watch-cost.ts';
 
-export const WATCH_EVERY_MS = 10_000;
-const WATCH_CHANNEL = 'C0WATCH';
+/** After labUp: keepalived's first elections and the first track-script rounds. */
+const SETTLE_MS = 10_000;
+const IDLE_SAMPLE_MS = 5_000;
+/** A size fits when the idle lab leaves at least half the machine (a core of two) to vipbot and the bench. */
+const FIT_IDLE_BUSY_PERCENT = 50;
 
 export interface ScaleOptions {
   lab: LabInfo;
@@ -58,24 +61,14 @@ export interface DeploymentResult {
   workerRss: BotMemory[];
 }
 
-export interface WatchCost {
-  /** The first round (cold pool, and the worker's start-up sample round beside it). */
-  firstRoundMs: number;
-  /** finishedOn - processedOn of the measured rounds. */
-  round: Summary;
-  /** Per interval (completion to completion), ms of CPU. */
-  workerCpuMs: Summary;
-  botCpuMs: Summary;
-  intervalMs: Summary;
-  posted: number;
-  rounds: number;
-}
-
 export interface ScaleResult {
   hosts: number;
   clusters: number;
-  /** Set when the asked-for size did not come up and a smaller one was measured. */
+  /** Set when the asked-for size did not fit and a smaller one was measured: why each larger one did not. */
   fallback?: string;
+  /** All cores busy with the lab idle (before measuring), and during the parallel-ssh rounds. */
+  idleBusy: number;
+  psshBusy: number;
   pssh: Summary;
   floor: Summary;
   one: DeploymentResult;
@@ -84,7 +77,11 @@ export interface ScaleResult {
   notes: string[];
 }
 
-/** Brings the lab to the first size of `sizes` that comes up (reporting each size that did not) and measures it. */
+/**
+ * Measures the first size of `sizes` that fits (reporting each that did not): the lab comes up, its
+ * idle load leaves the bot a core (every host runs its two track scripts each second, on these same
+ * cores), and the measurements finish. The last size is measured whatever its idle load.
+ */
 export async function benchScale(
   sizes: readonly number[],
   bringUp: (hosts: number) => Promise<LabInfo>,
@@ -92,27 +89,45 @@ export async function benchScale(
   options: Omit<ScaleOptions, 'lab'>,
 ): Promise<ScaleResult> {
   const refused: string[] = [];
-  for (const size of sizes) {
+  for (const [i, size] of sizes.entries()) {
+    const last = i === sizes.length - 1;
+    const refuse = (reason: string): void => {
+      options.log(`scale: ${reason}; trying ${sizes[i + 1]} hosts`);
+      refused.push(reason);
+    };
     options.checkInterrupted();
     const t = performance.now();
     onLab(undefined); // a failed labUp takes the lab down
+    let lab: LabInfo;
     try {
-      const lab = await bringUp(size);
-      onLab(lab);
-      options.log(`scale: lab up with ${size} hosts (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-      const result = await measureScale({ ...options, lab });
+      lab = await bringUp(size);
+    } catch (err) {
+      if (last) throw err;
+      refuse(`${size} hosts did not come up (${(err as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    onLab(lab);
+    options.log(`scale: lab up with ${size} hosts (${((performance.now() - t) / 1000).toFixed(1)} s); ${SETTLE_MS / 1000} s to settle`);
+    await sleep(SETTLE_MS);
+    const idle = (await measureCpu(undefined, () => sleep(IDLE_SAMPLE_MS))).busyPercent;
+    const idleText = `the idle lab keeps ${idle.toFixed(0)}% of all ${cpus().length} cores busy`;
+    options.log(`scale: ${size} hosts: ${idleText}`);
+    if (idle > FIT_IDLE_BUSY_PERCENT && !last) {
+      refuse(`${size} hosts do not fit: ${idleText} (more than ${FIT_IDLE_BUSY_PERCENT}%)`);
+      continue;
+    }
+    try {
+      const result = await measureScale({ ...options, lab }, idle);
       return refused.length ? { ...result, fallback: refused.join('; ') } : result;
     } catch (err) {
-      if ((err as Error).message === 'interrupted' || size === sizes[sizes.length - 1]) throw err;
-      const reason = `${size} hosts did not come up: ${(err as Error).message.split('\n')[0]}`;
-      options.log(`scale: ${reason}; trying the next size`);
-      refused.push(reason);
+      if ((err as Error).message === 'interrupted' || last) throw err;
+      refuse(`${size} hosts could not be measured (${(err as Error).message.split('\n')[0]}; ${idleText})`);
     }
   }
   throw new Error('no scale size to try');
 }
 
-async function measureScale(o: ScaleOptions): Promise<ScaleResult> {
+async function measureScale(o: ScaleOptions, idleBusy: number): Promise<ScaleResult> {
   const n = o.lab.hosts.length;
   const notes: string[] = [];
   const warmPath = await writeConfig(o.lab, o.tmp, `scale-warm-${n}`, '1h');
@@ -133,7 +148,6 @@ async function measureScale(o: ScaleOptions): Promise<ScaleResult> {
       psshSamples.push(round.ms);
     }
   })).busyPercent;
-  notes.push(`all cores busy during the parallel-ssh rounds: ${psshBusy.toFixed(0)}%`);
   o.checkInterrupted();
 
   const secret = randomBytes(16).toString('hex');
@@ -142,11 +156,11 @@ async function measureScale(o: ScaleOptions): Promise<ScaleResult> {
   const three = await withDeployment(o, warmPath, secret, 3, (d) => measureDeployment(o, d, clusters));
   o.checkInterrupted();
   o.log(`scale ${n} hosts: status watch every ${WATCH_EVERY_MS / 1000} s, bot + 1 worker`);
-  const watch = await withDeployment(o, watchPath, secret, 1, (d) => measureWatch(o, d));
+  const watch = await withDeployment(o, watchPath, secret, 1, (d) => measureWatch({ redisUrl: o.redisUrl, intervals: o.watchIntervals, checkInterrupted: o.checkInterrupted }, d));
   for (const d of [one, three]) {
     if (d.connsBefore.some((c) => c !== n)) notes.push(`${d.workers} worker(s): not every warm run started with ${n} open connections per worker: ${d.connsBefore.join(' ')}`);
   }
-  return { hosts: n, clusters: clusters.length, pssh: summarise(psshSamples), floor, one, three, watch, notes };
+  return { hosts: n, clusters: clusters.length, idleBusy, psshBusy, pssh: summarise(psshSamples), floor, one, three, watch, notes };
 }
 
 /** The floor over SshPool in the bench process, and the one command line parallel-ssh runs on every host. */
@@ -168,37 +182,6 @@ async function floorAndCommand(configPath: string, runs: number): Promise<{ floo
     return { floor: summarise(samples), command };
   } finally {
     await pool.close();
-  }
-}
-
-interface Deployment {
-  bot: BotProcess;
-  workers: BotProcess[];
-  client: SlashClient;
-  prefix: string;
-}
-
-/** A `vipbot bot` and `count` `vipbot worker` processes on one queue prefix; always stopped and cleaned up. */
-async function withDeployment<T>(o: ScaleOptions, configPath: string, secret: string, count: number, fn: (d: Deployment) => Promise<T>): Promise<T> {
-  const prefix = `vipbot-bench-${randomBytes(4).toString('hex')}`;
-  const common = { configPath, redisUrl: o.redisUrl, slackApiUrl: o.webApi.url, signingSecret: secret, prefix };
-  const bot = new BotProcess({ ...common, role: 'bot' });
-  const workers = Array.from({ length: count }, () => new BotProcess({ ...common, role: 'worker' }));
-  const all = [bot, ...workers];
-  for (const p of all) o.live.add(p);
-  let client: SlashClient | undefined;
-  try {
-    await Promise.all(all.map((p) => p.start()));
-    client = new SlashClient(bot.url, secret, o.webApi.responseUrl, 64);
-    await waitForIdle(o.redisUrl, prefix, 180_000); // the workers' start-up memory sample round
-    return await fn({ bot, workers, client, prefix });
-  } catch (err) {
-    throw withBotTail(err, all.find((p) => !p.alive) ?? bot);
-  } finally {
-    client?.close();
-    await Promise.all(all.map((p) => p.stop()));
-    for (const p of all) o.live.delete(p);
-    await deleteKeys(o.redisUrl, `${prefix}:*`); // again: a process still running may have written some back
   }
 }
 
@@ -265,92 +248,6 @@ async function statusBurst(o: ScaleOptions, d: Deployment, clusters: readonly st
   return Math.max(...posts.map((p) => p.at)) - started;
 }
 
-/** Watch rounds as BullMQ recorded them, oldest first. */
-interface WatchRound { id: string; processedOn: number; finishedOn: number; posted: boolean }
-
-async function measureWatch(o: ScaleOptions, d: Deployment): Promise<WatchCost> {
-  const worker = d.workers[0];
-  if (!worker) throw new Error('the watch needs a worker');
-  const connection = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(READ_QUEUE, { connection, prefix: d.prefix });
-  try {
-    const deadline = Date.now() + 60_000 + (o.watchIntervals + 3) * WATCH_EVERY_MS;
-    const seen = new Set<string>();
-    let first: WatchRound | undefined;
-    // Boundaries: a snapshot of the CPU counters right after each round finished (the gap before the next is idle).
-    const marks: Array<{ round: WatchRound; worker: number; bot: number }> = [];
-    while (marks.length < o.watchIntervals + 1) {
-      if (Date.now() > deadline) throw new Error(`only ${marks.length} measured watch rounds by the deadline`);
-      o.checkInterrupted();
-      const rounds = await watchRounds(queue);
-      const fresh = rounds.filter((r) => !seen.has(r.id));
-      if (fresh.length === 0) {
-        await sleep(100);
-        continue;
-      }
-      const [workerCpu, botCpu] = await Promise.all([worker.cpuMs(), d.bot.cpuMs()]);
-      for (const r of fresh) seen.add(r.id);
-      const latest = fresh[fresh.length - 1]!;
-      if (!first) {
-        first = latest;
-        continue;
-      }
-      // Start the window only once nothing else (the start-up memory sample) is left to run.
-      if (marks.length === 0 && !(await idle(queue))) continue;
-      marks.push({ round: latest, worker: workerCpu, bot: botCpu });
-    }
-    const measured = marks.slice(1).map((m) => m.round);
-    const deltas = (f: (m: (typeof marks)[number]) => number): number[] => marks.slice(1).map((m, i) => f(m) - f(marks[i]!));
-    return {
-      firstRoundMs: first ? first.finishedOn - first.processedOn : Number.NaN,
-      round: summarise(measured.map((r) => r.finishedOn - r.processedOn)),
-      workerCpuMs: summarise(deltas((m) => m.worker)),
-      botCpuMs: summarise(deltas((m) => m.bot)),
-      intervalMs: summarise(deltas((m) => m.round.finishedOn)),
-      posted: measured.filter((r) => r.posted).length,
-      rounds: measured.length,
-    };
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
-
-async function watchRounds(queue: Queue): Promise<WatchRound[]> {
-  const failed = (await queue.getJobs(['failed'], 0, 50)).filter((j) => j.name === 'status-watch');
-  if (failed.length) throw new Error(`a status-watch round failed: ${failed[0]?.failedReason ?? '?'}`);
-  const jobs = (await queue.getJobs(['completed'], 0, 100)).filter((j) => j.name === 'status-watch' && j.processedOn && j.finishedOn);
-  return jobs
-    .map((j) => ({ id: j.id ?? '', processedOn: j.processedOn ?? 0, finishedOn: j.finishedOn ?? 0, posted: (j.returnvalue as { posted?: boolean } | null)?.posted === true }))
-    .sort((a, b) => a.finishedOn - b.finishedOn);
-}
-
-async function idle(queue: Queue): Promise<boolean> {
-  const c = await queue.getJobCounts('waiting', 'active', 'prioritized');
-  return (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0;
-}
-
-/** Waits until the prefix's read queue has nothing waiting or running (bounded). */
-async function waitForIdle(redisUrl: string, prefix: string, timeoutMs: number): Promise<void> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(READ_QUEUE, { connection, prefix });
-  try {
-    const deadline = Date.now() + timeoutMs;
-    await sleep(500); // let the workers' start-up jobs land
-    while (!(await idle(queue))) {
-      if (Date.now() > deadline) throw new Error(`the read queue was still busy ${timeoutMs} ms after the workers started`);
-      await sleep(200);
-    }
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
-
-async function sumCpu(procs: readonly BotProcess[]): Promise<number> {
-  return (await Promise.all(procs.map((p) => p.cpuMs()))).reduce((a, b) => a + b, 0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Targets and the table
 
@@ -381,6 +278,7 @@ export function renderScaleTable(r: ScaleResult, runs: number, bursts: number): 
     ...perDeployment.map(([label, f]) => [label, f(r.one), f(r.three)]),
     [`parallel-ssh, fresh connections, all ${r.hosts} hosts (median of ${runs})`, spread(r.pssh), ''],
     [`floor: SshPool over open connections (median of ${runs})`, spread(r.floor), ''],
+    ['all cores busy: idle lab before measuring / during parallel-ssh', `${r.idleBusy.toFixed(0)}% / ${r.psshBusy.toFixed(0)}%`, ''],
     [`status watch, every ${WATCH_EVERY_MS / 1000} s, 1 worker: round (median of ${r.watch.rounds}, min-max)`, spread(r.watch.round), ''],
     ['  first round (cold pool, start-up sample beside it)', ms(r.watch.firstRoundMs), ''],
     ['  worker CPU per interval (median)', pct(r.watch.workerCpuMs.median), ''],
@@ -395,7 +293,7 @@ export function renderScaleTable(r: ScaleResult, runs: number, bursts: number): 
   const title = `scale (issue 10): ${r.hosts} hosts, ${r.clusters} clusters; a vipbot bot + separate vipbot worker processes on one Redis`;
   return [
     title,
-    ...(r.fallback ? [`FALLBACK: measured at ${r.hosts} hosts, not the size asked for (${r.fallback})`] : []),
+    ...(r.fallback ? [`FALLBACK: measured at ${r.hosts} hosts, the largest that fit: ${r.fallback}`] : []),
     rule, fmt(rows[0]!), rule, ...rows.slice(1).map(fmt), rule, fmt(['targets', '', '']), ...targetRows.map(fmt), rule,
     ...r.notes.map((note) => `note: ${note}`),
     '',
