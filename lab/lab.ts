@@ -288,6 +288,10 @@ async function restartSshd(host: StateHost): Promise<void> {
   await stopSshd(host);
   await startSshd(host);
   await waitFor(() => sshdAnswers(host.ip), 10_000, `sshd on ${host.name} after restart`);
+  // Answering is not enough after a key change: wait until the key it presents is the one on disk,
+  // so the next connection cannot meet the sshd (or key) of before.
+  const [, blob] = (await readFile(join(host.hostDir, 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8')).trim().split(/\s+/);
+  await waitFor(async () => (await run('ssh-keyscan', ['-t', 'ed25519', '-T', '2', host.ip])).stdout.includes(blob ?? '\u0000'), 10_000, `sshd on ${host.name} presenting its new host key`);
 }
 
 /** Runs argv inside the host (its mount, PID, UTS and network namespaces; not over SSH). */

@@ -33,6 +33,11 @@ export function redisAddress(url: string): string {
   }
 }
 
+/** BullMQ's "Missing key for job …", "Missing lock for job …", "Lock mismatch for job …". */
+export function isLostJobState(err: unknown): boolean {
+  return err instanceof Error && /^(Missing key|Missing lock|Lock mismatch) for job /.test(err.message);
+}
+
 /** Other (non-connection) errors from one source are logged at most this often. */
 const OTHER_ERROR_INTERVAL_MS = 60_000;
 /** How long a Worker's connection error waits for our connections to confirm an outage. */
@@ -104,6 +109,12 @@ export class RedisHealth {
     const last = this.otherErrorAt.get(source);
     if (last !== undefined && this.now() - last < OTHER_ERROR_INTERVAL_MS) return;
     this.otherErrorAt.set(source, this.now());
+    // BullMQ finding a running job's keys or lock gone: Redis restarted empty or failed over under it.
+    // Those are explained by their own log lines; the job is lost or runs again, nothing is broken here.
+    if (isLostJobState(err)) {
+      this.logger.warn({ err: (err as Error).message, source }, `${source}: a running job's state was gone from Redis (restarted empty, or a failover); it is lost or runs again`);
+      return;
+    }
     this.logger.error({ err, source }, `${source} error (repeats within a minute are not logged)`);
   }
 

@@ -102,3 +102,13 @@ describe('RedisHealth', () => {
     expect(redisAddress('redis://localhost')).toBe('localhost:6379');
   });
 });
+
+describe('lost job state after an empty restart or a failover', () => {
+  it("BullMQ's Missing key / Missing lock / Lock mismatch are explained at warn, other errors stay errors", async () => {
+    const { isLostJobState } = await import('../../../src/queue/redis-health.ts');
+    expect(isLostJobState(new Error('Missing key for job memory-sample-start-1. moveToFinished'))).toBe(true);
+    expect(isLostJobState(new Error('Missing lock for job 38. moveToFinished'))).toBe(true);
+    expect(isLostJobState(new Error('Lock mismatch for job 29. Cmd moveToDelayed from active'))).toBe(true);
+    expect(isLostJobState(new Error('ERR syntax error'))).toBe(false);
+  });
+});
