@@ -59,7 +59,8 @@ export function formatDoctorReport(report: DoctorReport): string {
     if (check.fix && check.status !== 'pass') lines.push(`     fix: ${oneLine(check.fix)}`);
   }
   const count = (s: CheckStatus): number => report.checks.filter((c) => c.status === s).length;
-  lines.push('', `${report.checks.length} checks: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail`);
+  const n = report.checks.length;
+  lines.push('', `${n} ${n === 1 ? 'check' : 'checks'}: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail`);
   return `${lines.join('\n')}\n`;
 }
 
