@@ -657,7 +657,7 @@ function scaleSizes(text: string): number[] {
   if (!Number.isInteger(hosts) || hosts < 2 || hosts > MAX_HOSTS || hosts % 2 !== 0) {
     throw new Error(`BENCH_SCALE_HOSTS must be an even host count from 2 to ${MAX_HOSTS} (got "${text}")`);
   }
-  return [hosts, ...[90, 50].filter((fallback) => fallback < hosts)];
+  return [hosts, ...[60, 40].filter((fallback) => fallback < hosts)];
 }
 
 main().then(

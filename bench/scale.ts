@@ -24,8 +24,9 @@ import { measureWatch, WATCH_CHANNEL, WATCH_EVERY_MS, type WatchCost } from './w
 /** After labUp: keepalived's first elections and the first track-script rounds. */
 const SETTLE_MS = 10_000;
 const IDLE_SAMPLE_MS = 5_000;
-/** A size fits when the idle lab leaves at least half the machine (a core of two) to vipbot and the bench. */
-const FIT_IDLE_BUSY_PERCENT = 50;
+/** A size fits when the idle lab leaves a fifth of the machine to vipbot and the bench (and the measurements finish). */
+const FIT_IDLE_BUSY_PERCENT = 80;
+export const SCALE_CONNECT_TIMEOUT = '10s';
 
 export interface ScaleOptions {
   lab: LabInfo;
@@ -130,9 +131,12 @@ export async function benchScale(
 async function measureScale(o: ScaleOptions, idleBusy: number): Promise<ScaleResult> {
   const n = o.lab.hosts.length;
   const notes: string[] = [];
-  const warmPath = await writeConfig(o.lab, o.tmp, `scale-warm-${n}`, '1h');
-  // The watch runs with the lab's own ssh settings (idleTimeout 60 s by default, longer than the interval).
-  const watchPath = await writeConfig(o.lab, o.tmp, `scale-watch-${n}`, undefined, { status: { every: `${WATCH_EVERY_MS / 1000}s`, channel: WATCH_CHANNEL } });
+  // The lab's ssh.connectTimeout of 2 s also bounds opening a channel on a pooled connection; with every
+  // simulated host on these two cores a channel can wait longer than that behind the others' forks.
+  const ssh = { 'ssh.connectTimeout': SCALE_CONNECT_TIMEOUT };
+  const warmPath = await writeConfig(o.lab, o.tmp, `scale-warm-${n}`, '1h', ssh);
+  // The watch keeps the lab's idleTimeout (60 s by default, longer than the interval).
+  const watchPath = await writeConfig(o.lab, o.tmp, `scale-watch-${n}`, undefined, { ...ssh, status: { every: `${WATCH_EVERY_MS / 1000}s`, channel: WATCH_CHANNEL } });
   const config = loadConfig(warmPath);
   const clusters = config.clusters.map((c) => c.name);
 
@@ -290,7 +294,7 @@ export function renderScaleTable(r: ScaleResult, runs: number, bursts: number): 
   const widths = [0, 1, 2].map((c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
   const fmt = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 6);
-  const title = `scale (issue 10): ${r.hosts} hosts, ${r.clusters} clusters; a vipbot bot + separate vipbot worker processes on one Redis`;
+  const title = `scale (issue 10): ${r.hosts} hosts, ${r.clusters} clusters; a vipbot bot + separate vipbot worker processes on one Redis; ssh.connectTimeout ${SCALE_CONNECT_TIMEOUT}`;
   return [
     title,
     ...(r.fallback ? [`FALLBACK: measured at ${r.hosts} hosts, the largest that fit: ${r.fallback}`] : []),

@@ -33,11 +33,11 @@ export async function statusRun(client: SlashClient, watcher: PostWatcher, hosts
   return { ms: post.at - started, startEpoch: performance.timeOrigin + started, ackMs: res.latencyMs, postEpoch: performance.timeOrigin + post.at };
 }
 
-/** A copy of the lab's vipbot.yaml with ssh.idleTimeout set (when given) and any other top-level keys. */
+/** A copy of the lab's vipbot.yaml with ssh.idleTimeout set (when given) and other settings by dotted path (`ssh.connectTimeout`). */
 export async function writeConfig(lab: LabInfo, dir: string, name: string, idleTimeout?: string, extra: Record<string, unknown> = {}): Promise<string> {
   const doc = parseDocument(await readFile(lab.configPath, 'utf8'));
   if (idleTimeout !== undefined) doc.setIn(['ssh', 'idleTimeout'], idleTimeout);
-  for (const [key, value] of Object.entries(extra)) doc.set(key, value);
+  for (const [path, value] of Object.entries(extra)) doc.setIn(path.split('.'), value);
   const path = join(dir, `${name}.yaml`);
   await writeFile(path, doc.toString(), { mode: 0o644 });
   return path;
