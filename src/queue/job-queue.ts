@@ -69,18 +69,23 @@ const TOMBSTONE_TTL_MS = 7 * 86_400_000;
 const DEFAULT_ENQUEUE_TIMEOUT_MS = 600;
 /** WAIT bound for a Sentinel add: replicas on a healthy link answer in well under a millisecond. */
 const REPLICATION_WAIT_MS = 300;
-/** How long a Sentinel add is held back unless confirmed: well past the WAIT and the tombstone behind it. */
-const REPLICA_HOLD_MS = 2_000;
+/**
+ * How long an add is held back (a delayed job) until Redis has confirmed it: past the add's bound and
+ * the tombstone behind it — and with Sentinel past a failover's reconfiguration, since the tombstone
+ * may have to wait for the connection to find the new master.
+ */
+const HOLD_MS = 2_000;
+const SENTINEL_HOLD_MS = 10_000;
 
 class NotReplicatedError extends Error {}
 
 /**
  * The tombstone goes right behind the add on the same connection. When that connection just died (a
  * failover kills the old master's clients), it is written once the connection is back, which is in
- * time for a Sentinel add: that job is held for REPLICA_HOLD_MS before any worker may start it.
+ * time: the job is held for `holdMs` before any worker may start it.
  */
-async function leaveTombstone(redis: FailFastRedis, key: string): Promise<void> {
-  const deadline = Date.now() + REPLICA_HOLD_MS - 250;
+async function leaveTombstone(redis: FailFastRedis, key: string, holdMs: number): Promise<void> {
+  const deadline = Date.now() + holdMs - 250;
   for (;;) {
     try {
       await redis.set(key, '1', 'PX', TOMBSTONE_TTL_MS);
@@ -119,25 +124,27 @@ export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: Fai
     // waiting there one turn of I/O first, or a busy bot would refuse adds Redis already confirmed.
     timer = setTimeout(() => setImmediate(() => resolve('timeout')), timeoutMs);
   });
-  // With Sentinel the job waits (delayed) until a replica has it: a refusal's tombstone then always
-  // lands before any worker can start it, even when WAIT itself took the time.
-  const held = failFast.minReplicas ? { ...opts, delay: REPLICA_HOLD_MS } : opts;
-  const added = queue.add(name, { ...data, [ENQUEUE_TOKEN_FIELD]: token }, held);
+  // The job waits (delayed) until Redis confirmed it (with Sentinel: until a replica has it), and is
+  // then released: a refusal's tombstone always lands before any worker can start it — even when Redis
+  // ran the add and stalled before answering. A job that is delayed anyway (an expiry) keeps its delay.
+  const holdMs = failFast.minReplicas ? SENTINEL_HOLD_MS : HOLD_MS;
+  const hold = !(opts.delay && opts.delay > 0);
+  const added = queue.add(name, { ...data, [ENQUEUE_TOKEN_FIELD]: token }, hold ? { ...opts, delay: holdMs } : opts);
   try {
     const result = await Promise.race([added, timedOut]);
     if (result === 'timeout') throw new Error(`Redis did not confirm the add within ${timeoutMs} ms`);
     if (failFast.minReplicas) {
       const replicated = (await failFast.redis.wait?.(failFast.minReplicas, REPLICATION_WAIT_MS)) ?? 0;
       if (replicated < failFast.minReplicas) throw new NotReplicatedError(`the add reached ${replicated} of ${failFast.minReplicas} replica(s) within ${REPLICATION_WAIT_MS} ms`);
-      // Confirmed: release it now. Should that fail, it still runs when the hold ends.
-      await result.promote?.().catch(() => undefined);
     }
+    // Confirmed: release it now. Should that fail, it still runs when the hold ends.
+    if (hold) await result.promote?.().catch(() => undefined);
     return { id: String(result.id) };
   } catch (err) {
     // The add may be waiting in Redis's input: the tombstone goes right behind it. Its own failure is
     // moot (nothing was sent either, or Redis will read both).
     added.catch(() => undefined);
-    void leaveTombstone(failFast.redis, refusedEnqueueKey(prefix, token));
+    void leaveTombstone(failFast.redis, refusedEnqueueKey(prefix, token), holdMs);
     throw refusal(err);
   } finally {
     clearTimeout(timer);

@@ -57,7 +57,8 @@ describe('addOrRefuse (command-side enqueue)', () => {
     expect(tookMs).toBeLessThan(1_000);
     const token = queue.adds[0]!.data[ENQUEUE_TOKEN_FIELD];
     expect(typeof token).toBe('string');
-    expect(queue.adds).toEqual([{ name: 'status', data: { target: { kind: 'all' }, [ENQUEUE_TOKEN_FIELD]: token }, opts: {} }]);
+    // Held back (delayed) until confirmed: the tombstone lands before any worker may start it.
+    expect(queue.adds).toEqual([{ name: 'status', data: { target: { kind: 'all' }, [ENQUEUE_TOKEN_FIELD]: token }, opts: { delay: 2_000 } }]);
     expect(redis.sets).toEqual([[refusedEnqueueKey('vb', String(token)), '1', 'PX', 7 * 86_400_000]]);
   });
 
@@ -69,13 +70,22 @@ describe('addOrRefuse (command-side enqueue)', () => {
     const refusal = await refusalOf(addOrRefuse(queue, 'vb', failFast, 'status', {}, {}));
     expect(refusal.text).toMatch(/^queue unavailable — Redis at master vipbot via sentinels 127\.0\.0\.1:26379 is failing over \(the add reached no replica\), so nothing was queued — /);
     expect(redis.sets.map(([key]) => key)).toEqual([refusedEnqueueKey('vb', String(queue.adds[0]!.data[ENQUEUE_TOKEN_FIELD]))]);
-    // Held back (delayed) until confirmed, so the tombstone always lands before any worker starts it.
-    expect(queue.adds[0]!.opts).toEqual({ delay: 2_000 });
+    // Held back (delayed) until a replica has it, past a failover's reconfiguration.
+    expect(queue.adds[0]!.opts).toEqual({ delay: 10_000 });
     redis.replicas = 1;
     let promoted = 0;
     const confirming: QueueAdd = { add: (name, data, opts) => queue.add(name, data, opts).then((job) => ({ ...job, promote: async () => void (promoted += 1) })) };
     expect(await addOrRefuse(confirming, 'vb', failFast, 'status', {}, {})).toEqual({ id: '42' });
     expect(promoted).toBe(1);
+  });
+
+  it('a job delayed anyway (a request expiry) keeps its delay and is not released early', async () => {
+    const queue = new FakeQueue('ok');
+    let promoted = 0;
+    const q: QueueAdd = { add: (name, data, opts) => queue.add(name, data, opts).then((job) => ({ ...job, promote: async () => void (promoted += 1) })) };
+    await addOrRefuse(q, 'vb', { redis: new FakeRedis('ready'), address: '127.0.0.1:6390' }, 'expire-request', { requestId: 'abc' }, { jobId: 'expire-abc', delay: 900_000 });
+    expect(queue.adds[0]!.opts).toEqual({ jobId: 'expire-abc', delay: 900_000 });
+    expect(promoted).toBe(0);
   });
 
   it('a connection that is not ready refuses at once and sends nothing', async () => {
@@ -101,7 +111,7 @@ describe('addOrRefuse (command-side enqueue)', () => {
     await addOrRefuse(queue, 'vb', failFast, 'execute-request', { requestId: 'abc' }, { jobId: 'abc' });
     const [a, b] = queue.adds.map((x) => x.data[ENQUEUE_TOKEN_FIELD]);
     expect(a).not.toEqual(b);
-    expect(queue.adds.map((x) => x.opts)).toEqual([{ jobId: 'abc' }, { jobId: 'abc' }]);
+    expect(queue.adds.map((x) => x.opts)).toEqual([{ jobId: 'abc', delay: 2_000 }, { jobId: 'abc', delay: 2_000 }]);
     expect(redis.sets).toEqual([]);
   });
 
