@@ -3,6 +3,7 @@
  * `maxmemory-policy noeviction` (BullMQ's keys must never be evicted). Read from INFO rather than
  * CONFIG GET, which managed Redis services often disable.
  */
+import { withDeadline } from '../queue/redis-connections.ts';
 import { fail, pass, type CheckGroup, type CheckResult } from './doctor.ts';
 
 /** The part of an ioredis client this needs. */
@@ -25,7 +26,7 @@ export function redisChecks(redis: RedisInfoSource, where: string, timeoutMs = 3
     async run(): Promise<CheckResult[]> {
       let info: Record<string, string>;
       try {
-        const [persistence, memory, server] = await withTimeout(Promise.all([redis.info('persistence'), redis.info('memory'), redis.info('server')]), timeoutMs);
+        const [persistence, memory, server] = await withDeadline(Promise.all([redis.info('persistence'), redis.info('memory'), redis.info('server')]), timeoutMs, 'INFO');
         info = { ...parseRedisInfo(persistence), ...parseRedisInfo(memory), ...parseRedisInfo(server) };
       } catch (err) {
         return [fail('redis reachable', `Redis at ${where} is not answering: ${err instanceof Error ? err.message : String(err)}`, `start Redis or fix REDIS_URL / REDIS_SENTINELS (now ${where})`)];
@@ -45,12 +46,4 @@ export function redisChecks(redis: RedisInfoSource, where: string, timeoutMs = 3
       return results;
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -137,8 +137,9 @@ export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: Fai
       const replicated = (await failFast.redis.wait?.(failFast.minReplicas, REPLICATION_WAIT_MS)) ?? 0;
       if (replicated < failFast.minReplicas) throw new NotReplicatedError(`the add reached ${replicated} of ${failFast.minReplicas} replica(s) within ${REPLICATION_WAIT_MS} ms`);
     }
-    // Confirmed: release it now. Should that fail, it still runs when the hold ends.
-    if (hold) await result.promote?.().catch(() => undefined);
+    // Confirmed: release it now, without making the ack wait for it (it follows the add on the same
+    // connection, so Redis applies it next). Should it fail, the job still runs when the hold ends.
+    if (hold) void result.promote?.().catch(() => undefined);
     return { id: String(result.id) };
   } catch (err) {
     // The add may be waiting in Redis's input: the tombstone goes right behind it. Its own failure is

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { waitFor } from '../../lab/lab.ts';
 import { freePort } from './free-port.ts';
 
 export const SENTINEL_NAME = 'vipbot';
@@ -103,13 +104,4 @@ async function info(port: number, section: string): Promise<string> {
   } finally {
     client.disconnect();
   }
-}
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
