@@ -84,12 +84,15 @@ class NotReplicatedError extends Error {}
  * failover kills the old master's clients), it is written once the connection is back, which is in
  * time: the job is held for `holdMs` before any worker may start it.
  */
-async function leaveTombstone(redis: FailFastRedis, key: string, holdMs: number): Promise<void> {
+async function leaveTombstone(redis: FailFastRedis, key: string, holdMs: number, minReplicas?: number): Promise<void> {
   const deadline = Date.now() + holdMs - 250;
   for (;;) {
     try {
       await redis.set(key, '1', 'PX', TOMBSTONE_TTL_MS);
-      return;
+      // With Sentinel the tombstone counts once a replica has it: written to a master that is losing a
+      // failover it would vanish, while the add may already be on the new master. Written again then.
+      if (!minReplicas || ((await redis.wait?.(minReplicas, REPLICATION_WAIT_MS)) ?? 0) >= minReplicas) return;
+      throw new NotReplicatedError(`tombstone ${key} not on a replica yet`);
     } catch {
       if (Date.now() > deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -137,15 +140,14 @@ export async function addOrRefuse(queue: QueueAdd, prefix: string, failFast: Fai
       const replicated = (await failFast.redis.wait?.(failFast.minReplicas, REPLICATION_WAIT_MS)) ?? 0;
       if (replicated < failFast.minReplicas) throw new NotReplicatedError(`the add reached ${replicated} of ${failFast.minReplicas} replica(s) within ${REPLICATION_WAIT_MS} ms`);
     }
-    // Confirmed: release it now, without making the ack wait for it (it follows the add on the same
-    // connection, so Redis applies it next). Should it fail, the job still runs when the hold ends.
-    if (hold) void result.promote?.().catch(() => undefined);
+    // Confirmed: release it now. Should that fail, it still runs when the hold ends.
+    if (hold) await result.promote?.().catch(() => undefined);
     return { id: String(result.id) };
   } catch (err) {
     // The add may be waiting in Redis's input: the tombstone goes right behind it. Its own failure is
     // moot (nothing was sent either, or Redis will read both).
     added.catch(() => undefined);
-    void leaveTombstone(failFast.redis, refusedEnqueueKey(prefix, token), holdMs);
+    void leaveTombstone(failFast.redis, refusedEnqueueKey(prefix, token), holdMs, failFast.minReplicas);
     throw refusal(err);
   } finally {
     clearTimeout(timer);

@@ -79,6 +79,21 @@ describe('addOrRefuse (command-side enqueue)', () => {
     expect(promoted).toBe(1);
   });
 
+  it('with Sentinel, a tombstone no replica confirms is written again until one does', async () => {
+    const queue = new FakeQueue('ok');
+    const redis = new FakeRedis('ready');
+    redis.replicas = 0;
+    const refusal = await refusalOf(addOrRefuse(queue, 'vb', { redis, address: 'sentinel', minReplicas: 1 }, 'status', {}, {}));
+    expect(refusal.code).toBe('queue_unavailable');
+    await new Promise((r) => setTimeout(r, 250));
+    redis.replicas = 1;
+    await new Promise((r) => setTimeout(r, 250));
+    const writes = redis.sets.length;
+    expect(writes).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(redis.sets.length).toBe(writes);
+  });
+
   it('a job delayed anyway (a request expiry) keeps its delay and is not released early', async () => {
     const queue = new FakeQueue('ok');
     let promoted = 0;
